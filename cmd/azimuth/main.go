@@ -1,0 +1,35 @@
+// Command azimuth is Azimuth's one binary: the controllers, the local Azure for development, and
+// the commands that help people set up and debug identities.
+//
+// This file only wires the verbs together; each verb lives in a file of its own and its logic in
+// a library package.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRootCmd().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "azimuth:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "azimuth",
+		Short:         "GitOps for Kubernetes on Microsoft Azure, without static secrets",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	return root
+}

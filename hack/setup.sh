@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Checks, and where it can installs, what `make tools` needs on a fresh Debian machine:
+# Go 1.26 (not installed here: it is the machine's toolchain), git, Node 20+ and npm.
+set -euo pipefail
+
+need_apt=()
+command -v git >/dev/null || need_apt+=(git)
+command -v node >/dev/null || need_apt+=(nodejs)
+command -v npm >/dev/null || need_apt+=(npm)
+command -v make >/dev/null || need_apt+=(make)
+if ((${#need_apt[@]})); then
+	echo "setup: installing ${need_apt[*]} with apt-get"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}"
+fi
+
+if ! command -v go >/dev/null; then
+	echo "setup: Go 1.26 is required and not on PATH" >&2
+	exit 1
+fi
+go_version=$(go env GOVERSION)
+case "$go_version" in
+go1.26*) ;;
+*) echo "setup: Go 1.26 is required, found $go_version" >&2; exit 1 ;;
+esac
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if ((node_major < 20)); then
+	echo "setup: Node 20 or newer is required for Azurite, found $(node --version)" >&2
+	exit 1
+fi
