@@ -1,0 +1,168 @@
+package entra
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/azimuth-gitops/azimuth/internal/identity"
+)
+
+// AuthError is a failure to get a token, explained: which identity and credential failed, Entra
+// ID's error code and description, and a hint that says what would fix it. It never holds a
+// token, a secret or an assertion.
+type AuthError struct {
+	// Identity is the identity that failed, as identity.Identity.String prints it.
+	Identity string
+	// Method is the azidentity credential that was used, such as "ClientAssertionCredential".
+	Method string
+	// Code is the AADSTS error code, or 0 when Entra ID sent none (a network or IMDS failure).
+	Code int
+	// Description is Entra ID's error description, or the failure's own text.
+	Description string
+	// Hint says what to change, with a command where one helps.
+	Hint string
+
+	err error
+}
+
+func (e *AuthError) Error() string {
+	msg := fmt.Sprintf("%s could not get a token for %s: %s", e.Method, e.Identity, e.Description)
+	if e.Hint != "" {
+		msg += ". " + e.Hint
+	}
+	return msg
+}
+
+// Unwrap returns azidentity's error.
+func (e *AuthError) Unwrap() error { return e.err }
+
+var (
+	aadstsPattern   = regexp.MustCompile(`AADSTS(\d+): (.*?)(?:\\r\\n|\r\n| Trace ID:|"|$)`)
+	responsePattern = regexp.MustCompile(`(?s)RESPONSE \d+[^\n]*\n-+\n(.*?)\n-+`)
+)
+
+// newAuthError explains err, the failure of method for id. presented is the federated assertion
+// that was sent, if any; its issuer and subject go into the hint, never the assertion itself.
+func newAuthError(id identity.Identity, method string, err error, presented string) *AuthError {
+	e := &AuthError{Identity: id.String(), Method: method, err: err}
+	text := err.Error()
+	if m := aadstsPattern.FindStringSubmatch(text); m != nil {
+		e.Code, _ = strconv.Atoi(m[1])
+		e.Description = "AADSTS" + m[1] + ": " + strings.TrimSpace(m[2])
+	} else if m := responsePattern.FindStringSubmatch(text); m != nil {
+		e.Description = strings.Join(strings.Fields(m[1]), " ")
+	} else {
+		e.Description = firstLine(text)
+	}
+	e.Hint = hint(id, e.Code, presented)
+	return e
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	return s
+}
+
+// hint says, for each error Entra ID gives, what the user should change.
+func hint(id identity.Identity, code int, presented string) string {
+	switch code {
+	case 70021, 700211, 700213, 700212:
+		iss, sub := assertionIssuerSubject(presented)
+		return fmt.Sprintf("Entra ID has no federated credential matching the token presented, issuer %q and subject %q with audience %q. "+
+			"Add one to the identity with client ID %s: az identity federated-credential create --name %s --identity-name <identity name> --resource-group <resource group> --issuer %s --subject %s --audiences %s "+
+			"(for an application: az ad app federated-credential create --id %s --parameters '{\"name\":\"%s\",\"issuer\":\"%s\",\"subject\":\"%s\",\"audiences\":[\"%s\"]}')",
+			iss, sub, identity.ExchangeAudience, id.ClientID, credentialName(sub), iss, sub, identity.ExchangeAudience,
+			id.ClientID, credentialName(sub), iss, sub, identity.ExchangeAudience)
+	case 700016:
+		return fmt.Sprintf("no application or managed identity with client ID %s exists in tenant %s: check the client ID (%s)", id.ClientID, id.TenantID, clientIDSource(id))
+	case 90002:
+		return fmt.Sprintf("tenant %s does not exist: check the tenant ID (%s)", id.TenantID, tenantIDSource(id))
+	case 7000215, 7000222:
+		return fmt.Sprintf("the client secret is wrong or expired: create a new one with `az ad app credential reset --id %s` and update %s", id.ClientID, secretSource(id))
+	case 700027, 700023:
+		return fmt.Sprintf("the certificate is not registered with the application, or the assertion's signature is invalid: register it with `az ad app credential reset --id %s --cert @cert.pem --append`, or update %s", id.ClientID, secretSource(id))
+	case 700024:
+		return "the assertion is outside its valid time range: check the clocks of the cluster and the controller, and that the token file is refreshed"
+	case 50027:
+		return "the assertion is not a valid JWT: check the token file or the service account's token"
+	case 50034, 500011:
+		return "check the scope: the service it names must exist in this tenant"
+	}
+	return ""
+}
+
+func credentialName(subject string) string {
+	name := strings.NewReplacer("system:serviceaccount:", "", ":", "-").Replace(subject)
+	if name == "" {
+		return "azimuth"
+	}
+	return name
+}
+
+func clientIDSource(id identity.Identity) string {
+	switch {
+	case id.Kind == identity.WorkloadIdentity:
+		return "annotation " + identity.ClientIDAnnotation + " of " + id.Source
+	case id.Level == identity.ControllerLevel:
+		return "AZURE_CLIENT_ID"
+	}
+	return "key clientId of " + id.Source
+}
+
+func tenantIDSource(id identity.Identity) string {
+	switch {
+	case id.Kind == identity.WorkloadIdentity:
+		return "annotation " + identity.TenantIDAnnotation + " of " + id.Source
+	case id.Level == identity.ControllerLevel:
+		return "AZURE_TENANT_ID"
+	}
+	return "key tenantId of " + id.Source
+}
+
+func secretSource(id identity.Identity) string {
+	if id.Level == identity.ControllerLevel {
+		return "the controller's AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH"
+	}
+	return id.Source
+}
+
+// assertionIssuerSubject reads iss and sub from a JWT without verifying it: they only explain an
+// error Entra ID already gave.
+func assertionIssuerSubject(jwt string) (iss, sub string) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return "<unknown>", "<unknown>"
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "<unknown>", "<unknown>"
+	}
+	var claims struct{ Iss, Sub string }
+	if json.Unmarshal(payload, &claims) != nil {
+		return "<unknown>", "<unknown>"
+	}
+	return claims.Iss, claims.Sub
+}
+
+// RoleError is a service's refusal because the identity lacks a role at a scope.
+type RoleError struct {
+	Identity string
+	// ClientID is the assignee for the command.
+	ClientID string
+	Role     string
+	Scope    string
+	// Service says who refused, such as "registry myreg.azurecr.io".
+	Service string
+}
+
+func (e *RoleError) Error() string {
+	return fmt.Sprintf("%s was refused by %s: it needs the role %q at scope %s. Grant it with: az role assignment create --assignee %s --role %q --scope %s",
+		e.Identity, e.Service, e.Role, e.Scope, e.ClientID, e.Role, e.Scope)
+}
