@@ -1,0 +1,8 @@
+// Package artifact stores the tarballs the source reconcilers produce and serves them over HTTP,
+// the last step of DESIGN.md's flow for sources.
+//
+// An artifact is written whole or not at all: it is built in a temporary file beside its final
+// name, synced, and renamed into place, so a reader never sees half an artifact and a crash
+// leaves only a temporary file that the next garbage collection removes. Paths follow Flux's
+// layout, KIND/NAMESPACE/NAME/FILE, and each object keeps its newest artifacts only.
+package artifact

@@ -1,0 +1,191 @@
+package artifact
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
+)
+
+// Storage is a directory of artifacts and the address they are served at.
+type Storage struct {
+	// Root is the directory artifacts live in (--storage-path).
+	Root string
+	// BaseURL is how clients in the cluster reach the HTTP server, such as
+	// http://azimuth.flux-system.svc.cluster.local (--storage-adv-addr).
+	BaseURL string
+	// Retain is how many artifacts each object keeps, the newest first. Default: 2.
+	Retain int
+}
+
+// NewStorage returns a Storage rooted at root, creating the directory.
+func NewStorage(root, baseURL string) (*Storage, error) {
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the artifact storage directory: %w", err)
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	return &Storage{Root: abs, BaseURL: strings.TrimSuffix(baseURL, "/"), Retain: 2}, nil
+}
+
+// Dir is the storage path of an object's artifacts, relative to Root.
+func Dir(kind, namespace, name string) string {
+	return path.Join(strings.ToLower(kind), namespace, name)
+}
+
+// Writer receives an artifact's bytes. Commit publishes it; Close without Commit discards it.
+type Writer struct {
+	storage   *Storage
+	file      *os.File
+	hash      hash.Hash
+	size      int64
+	finalPath string // relative to Root
+	done      bool
+}
+
+// Create starts an artifact at rel, a path relative to Root such as
+// ocirepository/ns/name/sha256.tar.gz.
+func (s *Storage) Create(rel string) (*Writer, error) {
+	clean := path.Clean("/" + rel)[1:]
+	if clean == "" || clean != rel {
+		return nil, fmt.Errorf("invalid artifact path %q", rel)
+	}
+	dir := filepath.Join(s.Root, filepath.FromSlash(path.Dir(rel)))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, ".tmp-"+path.Base(rel)+"-*")
+	if err != nil {
+		return nil, err
+	}
+	return &Writer{storage: s, file: f, hash: sha256.New(), finalPath: rel}, nil
+}
+
+func (w *Writer) Write(p []byte) (int, error) {
+	n, err := w.file.Write(p)
+	w.hash.Write(p[:n])
+	w.size += int64(n)
+	return n, err
+}
+
+// Commit syncs the artifact and renames it into place, and returns its description.
+func (w *Writer) Commit(revision string) (*meta.Artifact, error) {
+	defer w.Close()
+	if err := w.file.Sync(); err != nil {
+		return nil, err
+	}
+	if err := w.file.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(w.file.Name(), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(w.file.Name(), filepath.Join(w.storage.Root, filepath.FromSlash(w.finalPath))); err != nil {
+		return nil, err
+	}
+	w.done = true
+	size := w.size
+	return &meta.Artifact{
+		Path:           w.finalPath,
+		URL:            w.storage.URL(w.finalPath),
+		Revision:       revision,
+		Digest:         "sha256:" + hex.EncodeToString(w.hash.Sum(nil)),
+		LastUpdateTime: metav1.Now(),
+		Size:           &size,
+	}, nil
+}
+
+// Close discards the artifact unless it was committed.
+func (w *Writer) Close() error {
+	if w.done {
+		return nil
+	}
+	w.done = true
+	w.file.Close()
+	return os.Remove(w.file.Name())
+}
+
+// URL is where an artifact at rel is served.
+func (s *Storage) URL(rel string) string {
+	u := url.URL{Path: "/" + rel}
+	return s.BaseURL + u.EscapedPath()
+}
+
+// Exists reports whether the artifact is present, so a reconcile can tell that a stored
+// artifact was lost (a new pod, an emptied volume) and must be rebuilt.
+func (s *Storage) Exists(a *meta.Artifact) bool {
+	if a == nil {
+		return false
+	}
+	info, err := os.Stat(filepath.Join(s.Root, filepath.FromSlash(a.Path)))
+	return err == nil && info.Mode().IsRegular()
+}
+
+// Open opens a stored artifact for reading.
+func (s *Storage) Open(a *meta.Artifact) (io.ReadCloser, error) {
+	return os.Open(filepath.Join(s.Root, filepath.FromSlash(a.Path)))
+}
+
+// GarbageCollect removes an object's artifacts except the newest Retain ones and current, and
+// any temporary file older than a minute (a writer that died).
+func (s *Storage) GarbageCollect(dir string, current *meta.Artifact) error {
+	abs := filepath.Join(s.Root, filepath.FromSlash(dir))
+	entries, err := os.ReadDir(abs)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	type file struct {
+		name string
+		mod  time.Time
+	}
+	var files []file
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil || !info.Mode().IsRegular() {
+			continue
+		}
+		if strings.HasPrefix(e.Name(), ".tmp-") {
+			if time.Since(info.ModTime()) > time.Minute {
+				os.Remove(filepath.Join(abs, e.Name()))
+			}
+			continue
+		}
+		files = append(files, file{e.Name(), info.ModTime()})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].mod.After(files[j].mod) })
+	keep := s.Retain
+	if keep < 1 {
+		keep = 1
+	}
+	for i, f := range files {
+		isCurrent := current != nil && path.Join(dir, f.name) == current.Path
+		if i >= keep && !isCurrent {
+			if err := os.Remove(filepath.Join(abs, f.name)); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Remove deletes all of an object's artifacts, when the object is deleted.
+func (s *Storage) Remove(dir string) error {
+	return os.RemoveAll(filepath.Join(s.Root, filepath.FromSlash(dir)))
+}
