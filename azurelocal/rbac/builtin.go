@@ -1,0 +1,117 @@
+package rbac
+
+// Built-in role definition IDs, the same in every Azure tenant.
+const (
+	AcrPullID                    = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+	AcrPushID                    = "8311e382-0749-4cb8-b61a-304f252e45ec"
+	StorageBlobDataReaderID      = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+	StorageBlobDataContributorID = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+	KeyVaultCryptoUserID         = "12338af0-0e69-4776-bea7-57ae8d297424"
+	EventHubsDataSenderID        = "2b629674-e913-4c01-ae53-ef4638d8f975"
+	ReaderID                     = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+	ContributorID                = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+	OwnerID                      = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+)
+
+// Operation strings the local service emulators check. They are the real Azure operations that
+// the built-in roles above grant.
+const (
+	ActionRegistryPull      = "Microsoft.ContainerRegistry/registries/pull/read"
+	ActionRegistryPush      = "Microsoft.ContainerRegistry/registries/push/write"
+	ActionBlobContainerRead = "Microsoft.Storage/storageAccounts/blobServices/containers/read"
+	DataActionBlobRead      = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
+	DataActionBlobWrite     = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"
+	DataActionKeyDecrypt    = "Microsoft.KeyVault/vaults/keys/decrypt/action"
+	DataActionKeyEncrypt    = "Microsoft.KeyVault/vaults/keys/encrypt/action"
+	DataActionEventHubsSend = "Microsoft.EventHub/namespaces/messages/send/action"
+)
+
+// BuiltinRoles returns the built-in role definitions the integrations need, with the actions and
+// data actions Azure publishes for them. Each call returns a fresh copy.
+func BuiltinRoles() []Role {
+	return []Role{
+		builtin(AcrPullID, "AcrPull", "acr pull", Permission{
+			Actions: []string{ActionRegistryPull},
+		}),
+		builtin(AcrPushID, "AcrPush", "acr push", Permission{
+			Actions: []string{ActionRegistryPull, ActionRegistryPush},
+		}),
+		builtin(StorageBlobDataReaderID, "Storage Blob Data Reader",
+			"Allows for read access to Azure Storage blob containers and data", Permission{
+				Actions: []string{
+					ActionBlobContainerRead,
+					"Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+				},
+				DataActions: []string{DataActionBlobRead},
+			}),
+		builtin(StorageBlobDataContributorID, "Storage Blob Data Contributor",
+			"Allows for read, write and delete access to Azure Storage blob containers and data", Permission{
+				Actions: []string{
+					"Microsoft.Storage/storageAccounts/blobServices/containers/delete",
+					ActionBlobContainerRead,
+					"Microsoft.Storage/storageAccounts/blobServices/containers/write",
+					"Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+				},
+				DataActions: []string{
+					"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
+					DataActionBlobRead,
+					DataActionBlobWrite,
+					"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action",
+					"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
+				},
+			}),
+		builtin(KeyVaultCryptoUserID, "Key Vault Crypto User",
+			"Perform cryptographic operations using keys. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{DataActions: []string{
+				"Microsoft.KeyVault/vaults/keys/read",
+				"Microsoft.KeyVault/vaults/keys/update/action",
+				"Microsoft.KeyVault/vaults/keys/backup/action",
+				DataActionKeyEncrypt,
+				DataActionKeyDecrypt,
+				"Microsoft.KeyVault/vaults/keys/wrap/action",
+				"Microsoft.KeyVault/vaults/keys/unwrap/action",
+				"Microsoft.KeyVault/vaults/keys/sign/action",
+				"Microsoft.KeyVault/vaults/keys/verify/action",
+			}}),
+		builtin(EventHubsDataSenderID, "Azure Event Hubs Data Sender",
+			"Allows send access to Azure Event Hubs resources.", Permission{
+				Actions:     []string{"Microsoft.EventHub/*/eventhubs/read"},
+				DataActions: []string{"Microsoft.EventHub/*/send/action"},
+			}),
+		builtin(ReaderID, "Reader", "View all resources, but does not allow you to make any changes.", Permission{
+			Actions: []string{"*/read"},
+		}),
+		builtin(ContributorID, "Contributor",
+			"Grants full access to manage all resources, but does not allow you to assign roles in Azure RBAC, manage assignments in Azure Blueprints, or share image galleries.",
+			Permission{
+				Actions: []string{"*"},
+				NotActions: []string{
+					"Microsoft.Authorization/*/Delete",
+					"Microsoft.Authorization/*/Write",
+					"Microsoft.Authorization/elevateAccess/Action",
+					"Microsoft.Blueprint/blueprintAssignments/write",
+					"Microsoft.Blueprint/blueprintAssignments/delete",
+					"Microsoft.Compute/galleries/share/action",
+					"Microsoft.Purview/consents/write",
+					"Microsoft.Purview/consents/delete",
+					"Microsoft.Resources/deploymentStacks/manageDenySetting/action",
+					"Microsoft.Subscription/cancel/action",
+					"Microsoft.Subscription/enable/action",
+				},
+			}),
+		builtin(OwnerID, "Owner",
+			"Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
+			Permission{Actions: []string{"*"}}),
+	}
+}
+
+func builtin(id, name, description string, perm Permission) Role {
+	return Role{
+		ID:               id,
+		Name:             name,
+		Description:      description,
+		Permissions:      []Permission{perm},
+		AssignableScopes: []string{"/"},
+		BuiltIn:          true,
+	}
+}
