@@ -1,0 +1,196 @@
+package ocirepository
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
+	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+	"github.com/azimuth-gitops/azimuth/internal/artifact"
+	"github.com/azimuth-gitops/azimuth/internal/controller/status"
+	"github.com/azimuth-gitops/azimuth/internal/identity"
+	"github.com/azimuth-gitops/azimuth/internal/oci"
+	"github.com/azimuth-gitops/azimuth/internal/tags"
+)
+
+// plan is what one reconcile pulls, decided before anything is downloaded.
+type plan struct {
+	ref      name.Reference
+	access   *oci.Access
+	options  []remote.Option
+	revision string // TAG@sha256:DIGEST, or sha256:DIGEST for a digest ref
+	digest   v1.Hash
+}
+
+// plan parses the URL, builds the object's registry access, chooses the reference and reads its
+// manifest digest.
+func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*plan, error) {
+	repo, err := parseRepository(obj.Spec.URL, obj.Spec.Insecure)
+	if err != nil {
+		return nil, status.Stall(sourcev1.URLInvalidReason, err)
+	}
+	selector, err := tags.NewRefSelector(refSpec(obj.Spec.Reference))
+	if err != nil {
+		return nil, status.Stall(meta.FailedReason, err)
+	}
+	access, err := r.Access.Access(ctx, accessSpec(obj))
+	if err != nil {
+		return nil, accessError(err)
+	}
+	p := &plan{access: access}
+	p.options = []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport)}
+	var chosen tags.Ref
+	err = p.retryOnce(repo.RegistryStr(), func() error {
+		var list []string
+		if selector.NeedsTags() {
+			if list, err = remote.List(repo, p.options...); err != nil {
+				return err
+			}
+		}
+		if chosen, err = selector.Select(list); err != nil {
+			return err
+		}
+		p.ref, err = name.ParseReference(repo.Name()+chosen.String(), nameOptions(obj.Spec.Insecure)...)
+		if err != nil {
+			return err
+		}
+		desc, err := remote.Head(p.ref, p.options...)
+		if err != nil {
+			return err
+		}
+		p.digest = desc.Digest
+		return nil
+	})
+	if err != nil {
+		return nil, r.fetchError(p, repo, err)
+	}
+	p.revision = p.digest.String()
+	if chosen.Tag != "" {
+		p.revision = chosen.Tag + "@" + p.digest.String()
+	}
+	return p, nil
+}
+
+// retryOnce runs op, and once more with fresh credentials if the registry answered 401: a
+// cached token may have been revoked or rotated.
+func (p *plan) retryOnce(registry string, op func() error) error {
+	err := op()
+	var terr *transport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusUnauthorized && p.access.Invalidate(registry) {
+		err = op()
+	}
+	return err
+}
+
+// pull downloads the chosen layer and stores it as the object's new artifact.
+func (r *Reconciler) pull(ctx context.Context, obj *sourcev1.OCIRepository, p *plan, dir string) (*meta.Artifact, error) {
+	var img v1.Image
+	err := p.retryOnce(p.ref.Context().RegistryStr(), func() (err error) {
+		img, err = remote.Image(p.ref.Context().Digest(p.digest.String()), p.options...)
+		return err
+	})
+	if err != nil {
+		return nil, r.fetchError(p, p.ref.Context(), err)
+	}
+	layer, err := selectLayer(img, obj.GetLayerMediaType())
+	if err != nil {
+		return nil, status.Fail(sourcev1.FetchFailedCondition, sourcev1.OCILayerOperationFailedReason, err)
+	}
+	w, err := r.Storage.Create(dir + "/" + strings.TrimPrefix(p.digest.Hex, "sha256:") + ".tar.gz")
+	if err != nil {
+		return nil, status.Fail(sourcev1.StorageOperationFailedCondition, sourcev1.DirCreationFailedReason, err)
+	}
+	defer w.Close()
+	if obj.Spec.LayerSelector != nil && obj.Spec.LayerSelector.Operation == sourcev1.OCILayerCopy {
+		err = copyLayer(layer, w)
+	} else {
+		err = r.extractLayer(layer, w, obj.Spec.Ignore)
+	}
+	if err != nil {
+		return nil, status.Fail(sourcev1.FetchFailedCondition, sourcev1.OCILayerOperationFailedReason, err)
+	}
+	a, err := w.Commit(p.revision)
+	if err != nil {
+		return nil, status.Fail(sourcev1.StorageOperationFailedCondition, sourcev1.ArchiveOperationFailedReason, err)
+	}
+	if m, err := img.Manifest(); err == nil && len(m.Annotations) > 0 {
+		a.Metadata = m.Annotations
+	}
+	return a, nil
+}
+
+func selectLayer(img v1.Image, mediaType string) (v1.Layer, error) {
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, fmt.Errorf("reading the artifact's layers: %w", err)
+	}
+	for _, l := range layers {
+		mt, err := l.MediaType()
+		if err != nil {
+			return nil, err
+		}
+		if mediaType == "" || string(mt) == mediaType {
+			return l, nil
+		}
+	}
+	if mediaType == "" {
+		return nil, errors.New("the artifact has no layers")
+	}
+	return nil, fmt.Errorf("the artifact has no layer with media type '%s': fix spec.layerSelector.mediaType", mediaType)
+}
+
+func copyLayer(l v1.Layer, w io.Writer) error {
+	rc, err := l.Compressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(w, rc)
+	return err
+}
+
+// extractLayer unpacks the layer and archives it again with spec.ignore applied, so that what
+// is stored is exactly what consumers should see.
+func (r *Reconciler) extractLayer(l v1.Layer, w io.Writer, ignore *string) error {
+	rc, err := l.Compressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tmp, err := os.MkdirTemp("", "azimuth-oci-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	max := r.MaxArtifactSize
+	if max == 0 {
+		max = 1 << 30
+	}
+	if err := artifact.Extract(rc, tmp, max); err != nil {
+		return fmt.Errorf("extracting the layer: %w", err)
+	}
+	var rules artifact.Ignore
+	if ignore != nil {
+		rules = artifact.ParseIgnore(*ignore)
+	}
+	return artifact.Archive(w, tmp, rules)
+}
+
+// accessError classifies a failure to build the object's access.
+func accessError(err error) error {
+	var gate *identity.FeatureGateError
+	if errors.As(err, &gate) {
+		return status.Stall(meta.FeatureGateDisabledReason, err)
+	}
+	return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err)
+}

@@ -1,0 +1,89 @@
+package ocirepository
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+	"github.com/azimuth-gitops/azimuth/internal/controller/status"
+	"github.com/azimuth-gitops/azimuth/internal/entra"
+	"github.com/azimuth-gitops/azimuth/internal/oci"
+	"github.com/azimuth-gitops/azimuth/internal/tags"
+)
+
+// parseRepository reads spec.url, oci://HOST/PATH.
+func parseRepository(url string, insecure bool) (name.Repository, error) {
+	if !strings.HasPrefix(url, sourcev1.OCIRepositoryPrefix) {
+		return name.Repository{}, fmt.Errorf("spec.url %q must start with %s", url, sourcev1.OCIRepositoryPrefix)
+	}
+	repo, err := name.NewRepository(strings.TrimPrefix(url, sourcev1.OCIRepositoryPrefix), nameOptions(insecure)...)
+	if err != nil {
+		return name.Repository{}, fmt.Errorf("spec.url %q is not a valid repository address: %w", url, err)
+	}
+	return repo, nil
+}
+
+func nameOptions(insecure bool) []name.Option {
+	opts := []name.Option{name.StrictValidation}
+	if insecure {
+		opts = append(opts, name.Insecure)
+	}
+	return opts
+}
+
+func refSpec(ref *sourcev1.OCIRepositoryRef) tags.RefSpec {
+	if ref == nil {
+		return tags.RefSpec{}
+	}
+	return tags.RefSpec{Tag: ref.Tag, SemVer: ref.SemVer, SemverFilter: ref.SemverFilter, Digest: ref.Digest}
+}
+
+func accessSpec(obj *sourcev1.OCIRepository) oci.Spec {
+	s := oci.Spec{Namespace: obj.Namespace, Provider: obj.GetProvider(), ServiceAccountName: obj.Spec.ServiceAccountName}
+	if obj.Spec.SecretRef != nil {
+		s.SecretRef = obj.Spec.SecretRef.Name
+	}
+	if obj.Spec.CertSecretRef != nil {
+		s.CertSecretRef = obj.Spec.CertSecretRef.Name
+	}
+	if obj.Spec.ProxySecretRef != nil {
+		s.ProxySecretRef = obj.Spec.ProxySecretRef.Name
+	}
+	return s
+}
+
+// fetchError classifies a registry failure: refusals of the object's credentials are
+// authentication failures that name who was refused; anything else is a pull failure.
+func (r *Reconciler) fetchError(p *plan, repo name.Repository, err error) error {
+	var auth *entra.AuthError
+	var role *entra.RoleError
+	var terr *transport.Error
+	switch {
+	case errors.As(err, &auth), errors.As(err, &role):
+		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err)
+	case errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden):
+		if p != nil && p.access != nil && p.access.Explain != nil {
+			err = p.access.Explain(repo.RegistryStr(), err)
+		} else if p != nil && p.access != nil {
+			err = fmt.Errorf("registry %s refused %s: %w", repo.RegistryStr(), p.access.Who, err)
+		}
+		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err)
+	}
+	return status.Fail(sourcev1.FetchFailedCondition, sourcev1.OCIPullFailedReason, fmt.Errorf("failed to pull %s: %w", repo, err))
+}
+
+func ptrEqual(a, b *string) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+func selectorEqual(a, b *sourcev1.OCILayerSelector) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}

@@ -1,0 +1,198 @@
+// Package manager assembles Azimuth's controllers into one controller-runtime manager: the
+// scheme, the identity resolver and Entra ID provider every reconciler shares, the artifact
+// storage and its HTTP server, leader election, health and metrics endpoints. The `azimuth
+// controller` command and `azimuth dev up` both run it.
+package manager
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
+	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+	"github.com/azimuth-gitops/azimuth/internal/artifact"
+	"github.com/azimuth-gitops/azimuth/internal/entra"
+	"github.com/azimuth-gitops/azimuth/internal/identity"
+	"github.com/azimuth-gitops/azimuth/internal/oci"
+	"github.com/azimuth-gitops/azimuth/internal/transport"
+)
+
+// Controllers are the reconcilers the manager can run, by the names --controllers takes.
+var Controllers = []string{"ocirepository", "imagerepository", "imagepolicy"}
+
+// Options configure the manager. Zero values take the documented defaults.
+type Options struct {
+	// Controllers to run. Default: all of Controllers.
+	Controllers []string
+	Identity    identity.Options
+	Entra       entra.Options
+	Transport   transport.Options
+	// StoragePath is where artifacts are kept. Required.
+	StoragePath string
+	// StorageAddr is the artifact server's listen address. Default: :9090.
+	StorageAddr string
+	// StorageAdvAddr is the address artifact URLs name. Default: StorageAddr as served.
+	StorageAdvAddr string
+	// MetricsAddr serves Prometheus metrics; "0" disables. Default: :8080.
+	MetricsAddr string
+	// HealthAddr serves /healthz and /readyz; "0" disables. Default: :9440.
+	HealthAddr string
+	// LeaderElection makes only one replica reconcile. Default: false.
+	LeaderElection          bool
+	LeaderElectionNamespace string
+	// Concurrency is the number of objects each controller reconciles at once. Default: 4.
+	Concurrency int
+	// Wiring supplies the service adapters (registry keychains), so that this package depends
+	// on no service package directly and tests can see every seam.
+	Wiring Wiring
+}
+
+// Wiring is the service-specific parts the reconcilers need.
+type Wiring struct {
+	AzureKeychain func(*entra.Credential, http.RoundTripper) oci.RegistryKeychain
+	ExplainDenied func(*entra.Credential, string, error) error
+}
+
+// Scheme returns a scheme with Kubernetes' kinds and Azimuth's.
+func Scheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, sourcev1.AddToScheme, imagev1.AddToScheme} {
+		if err := add(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (o *Options) defaults() error {
+	if len(o.Controllers) == 0 {
+		o.Controllers = Controllers
+	}
+	for _, c := range o.Controllers {
+		if !slices.Contains(Controllers, c) {
+			return fmt.Errorf("unknown controller %q in --controllers: choose from %s", c, strings.Join(Controllers, ", "))
+		}
+	}
+	if o.StoragePath == "" {
+		return errors.New("--storage-path is required")
+	}
+	if o.StorageAddr == "" {
+		o.StorageAddr = ":9090"
+	}
+	if o.MetricsAddr == "" {
+		o.MetricsAddr = ":8080"
+	}
+	if o.HealthAddr == "" {
+		o.HealthAddr = ":9440"
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	return nil
+}
+
+// Manager is a configured, not yet started, manager.
+type Manager struct {
+	manager.Manager
+	Storage *artifact.Storage
+	// StorageURL is where the artifact server listens, once started.
+	storageListener net.Listener
+}
+
+// New builds the manager and registers the chosen reconcilers.
+func New(cfg *rest.Config, opts Options) (*Manager, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	scheme, err := Scheme()
+	if err != nil {
+		return nil, err
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:  opts.HealthAddr,
+		LeaderElection:          opts.LeaderElection,
+		LeaderElectionID:        "azimuth-controller-leader",
+		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	listener, err := net.Listen("tcp", opts.StorageAddr)
+	if err != nil {
+		return nil, fmt.Errorf("artifact server: %w", err)
+	}
+	adv := opts.StorageAdvAddr
+	if adv == "" {
+		adv = listener.Addr().String()
+	}
+	storage, err := artifact.NewStorage(opts.StoragePath, "http://"+strings.TrimPrefix(adv, "http://"))
+	if err != nil {
+		listener.Close()
+		return nil, err
+	}
+	m := &Manager{Manager: mgr, Storage: storage, storageListener: listener}
+	if err := mgr.Add(manager.RunnableFunc(m.serveArtifacts)); err != nil {
+		return nil, err
+	}
+	if err := m.setupReconcilers(opts); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// StorageAddr is the artifact server's address.
+func (m *Manager) StorageAddr() string { return m.storageListener.Addr().String() }
+
+func (m *Manager) serveArtifacts(ctx context.Context) error {
+	srv := &http.Server{Handler: m.Storage.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(m.storageListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (m *Manager) setupReconcilers(opts Options) error {
+	resolver, err := identity.NewResolver(m.GetClient(), &opts.Identity)
+	if err != nil {
+		return err
+	}
+	entraOpts := opts.Entra
+	entraOpts.Transport = &opts.Transport
+	if entraOpts.Registerer == nil {
+		entraOpts.Registerer = metrics.Registry
+	}
+	access := &oci.Factory{
+		Client: m.GetClient(), Resolver: resolver, Entra: entra.NewProvider(&entraOpts), Transport: opts.Transport,
+		AzureKeychain: opts.Wiring.AzureKeychain, ExplainDenied: opts.Wiring.ExplainDenied,
+	}
+	return m.setup(opts, access)
+}
