@@ -35,6 +35,9 @@ import (
 // Controllers are the reconcilers the manager can run, by the names --controllers takes.
 var Controllers = []string{"ocirepository", "imagerepository", "imagepolicy"}
 
+// errImagePolicyAlone: the policies read the tags the repositories' reconciler keeps in memory.
+var errImagePolicyAlone = errors.New("--controllers: imagepolicy needs imagerepository in the same process, which keeps the scanned tags")
+
 // Options configure the manager. Zero values take the documented defaults.
 type Options struct {
 	// Controllers to run. Default: all of Controllers.

@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
@@ -63,18 +62,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 			return ctrl.Result{}, err
 		}
 	}
-	base := obj.DeepCopy()
-	before := status.Ready(obj).DeepCopy()
-	defer func() {
-		obj.Status.ObservedGeneration = obj.Generation
-		if v, ok := obj.Annotations[meta.ReconcileRequestAnnotation]; ok {
-			obj.Status.LastHandledReconcileAt = v
+	patcher := status.Begin(r.Client, r.Recorder, obj)
+	defer patcher.Finish(ctx, &retErr, func(generation int64, requestedAt string) {
+		obj.Status.ObservedGeneration = generation
+		if requestedAt != "" {
+			obj.Status.LastHandledReconcileAt = requestedAt
 		}
-		if err := r.Client.Status().Patch(ctx, obj, client.MergeFrom(base)); err != nil && !apierrors.IsNotFound(err) && retErr == nil {
-			retErr = err
-		}
-		status.RecordChange(r.Recorder, obj, before)
-	}()
+	})
 	if obj.Spec.Suspend {
 		return ctrl.Result{}, nil
 	}

@@ -1,0 +1,200 @@
+// Package imagepolicy reconciles ImagePolicy objects: it chooses the latest tag among those its
+// ImageRepository scanned (package tagstore), by the policy and filter of its spec (package
+// tags), and reflects the tag's digest when asked to.
+package imagepolicy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
+	"github.com/azimuth-gitops/azimuth/api/meta"
+	"github.com/azimuth-gitops/azimuth/internal/controller/imagerepository"
+	"github.com/azimuth-gitops/azimuth/internal/controller/status"
+	"github.com/azimuth-gitops/azimuth/internal/oci"
+	"github.com/azimuth-gitops/azimuth/internal/tags"
+	"github.com/azimuth-gitops/azimuth/internal/tagstore"
+)
+
+const repositoryIndex = ".spec.imageRepositoryRef"
+
+// Reconciler reconciles ImagePolicy objects.
+type Reconciler struct {
+	Client   client.Client
+	Access   *oci.Factory
+	Tags     *tagstore.Store
+	Recorder events.EventRecorder
+}
+
+// SetupWithManager registers the reconciler, which also runs when a referenced ImageRepository
+// finishes a scan.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrency int) error {
+	err := mgr.GetFieldIndexer().IndexField(ctx, &imagev1.ImagePolicy{}, repositoryIndex, func(o client.Object) []string {
+		p := o.(*imagev1.ImagePolicy)
+		return []string{repositoryKey(p).String()}
+	})
+	if err != nil {
+		return err
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&imagev1.ImagePolicy{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		Watches(&imagev1.ImageRepository{}, handler.EnqueueRequestsFromMapFunc(r.policiesOf)).
+		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
+		Complete(r)
+}
+
+func (r *Reconciler) policiesOf(ctx context.Context, repo client.Object) []reconcile.Request {
+	var list imagev1.ImagePolicyList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{repositoryIndex: client.ObjectKeyFromObject(repo).String()}); err != nil {
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, p := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&p)})
+	}
+	return reqs
+}
+
+func repositoryKey(p *imagev1.ImagePolicy) types.NamespacedName {
+	ns := p.Spec.ImageRepositoryRef.Namespace
+	if ns == "" {
+		ns = p.Namespace
+	}
+	return types.NamespacedName{Namespace: ns, Name: p.Spec.ImageRepositoryRef.Name}
+}
+
+// Reconcile chooses the latest image.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	obj := &imagev1.ImagePolicy{}
+	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	patcher := status.Begin(r.Client, r.Recorder, obj)
+	defer patcher.Finish(ctx, &retErr, func(generation int64, requestedAt string) {
+		obj.Status.ObservedGeneration = generation
+		if requestedAt != "" {
+			obj.Status.LastHandledReconcileAt = requestedAt
+		}
+	})
+	if obj.Spec.Suspend {
+		return ctrl.Result{}, nil
+	}
+	if err := r.reconcile(ctx, obj); err != nil {
+		return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, status.Failed(obj, err)
+	}
+	return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, nil
+}
+
+func (r *Reconciler) reconcile(ctx context.Context, obj *imagev1.ImagePolicy) error {
+	policy, filter, err := compile(obj)
+	if err != nil {
+		return status.Stall(imagev1.InvalidPolicyReason, err)
+	}
+	key := repositoryKey(obj)
+	if key.Namespace != obj.Namespace {
+		return status.Stall(meta.FailedReason, fmt.Errorf("spec.imageRepositoryRef names namespace '%s': Azimuth resolves image repositories only in the policy's own namespace '%s'", key.Namespace, obj.Namespace))
+	}
+	repo := &imagev1.ImageRepository{}
+	if err := r.Client.Get(ctx, key, repo); err != nil {
+		if apierrors.IsNotFound(err) {
+			return status.Fail("", imagev1.DependencyNotReadyReason, fmt.Errorf("ImageRepository '%s' not found", key))
+		}
+		return err
+	}
+	list, scanned := r.Tags.Get(key)
+	if !scanned || !apimeta.IsStatusConditionTrue(repo.Status.Conditions, meta.ReadyCondition) {
+		return status.Fail("", imagev1.DependencyNotReadyReason, fmt.Errorf("ImageRepository '%s' has not been scanned yet", key))
+	}
+	tag, err := policy.Latest(list, filter)
+	if err != nil {
+		return status.Fail("", meta.FailedReason, fmt.Errorf("ImageRepository '%s': %w", key, err))
+	}
+	latest := &imagev1.ImageRef{Name: repo.Status.CanonicalImageName, Tag: tag}
+	if err := r.reflectDigest(ctx, obj, repo, latest); err != nil {
+		return err
+	}
+	previous := obj.Status.LatestRef
+	if previous != nil && (previous.Tag != latest.Tag || previous.Digest != latest.Digest) {
+		obj.Status.ObservedPreviousRef = previous
+	}
+	obj.Status.LatestRef = latest
+	msg := fmt.Sprintf("Latest image tag for '%s' resolved to %s", latest.Name, latest.Tag)
+	if previous != nil && previous.Tag != latest.Tag {
+		msg = fmt.Sprintf("Latest image tag for '%s' updated from %s to %s", latest.Name, previous.Tag, latest.Tag)
+	}
+	status.Succeeded(obj, meta.SucceededReason, msg)
+	return nil
+}
+
+func compile(obj *imagev1.ImagePolicy) (tags.Policy, *tags.Filter, error) {
+	var filter *tags.Filter
+	if f := obj.Spec.FilterTags; f != nil {
+		var err error
+		if filter, err = tags.NewFilter(f.Pattern, f.Extract); err != nil {
+			return nil, nil, fmt.Errorf("spec.filterTags: %w", err)
+		}
+	}
+	p := obj.Spec.Policy
+	switch {
+	case p.SemVer != nil:
+		policy, err := tags.NewSemver(p.SemVer.Range)
+		if err != nil {
+			return nil, nil, fmt.Errorf("spec.policy.semver.range: %w", err)
+		}
+		return policy, filter, nil
+	case p.Alphabetical != nil:
+		policy, err := tags.NewAlphabetical(p.Alphabetical.Order)
+		return policy, filter, err
+	case p.Numerical != nil:
+		policy, err := tags.NewNumerical(p.Numerical.Order)
+		return policy, filter, err
+	}
+	return nil, nil, errors.New("spec.policy must set one of semver, alphabetical or numerical")
+}
+
+// reflectDigest fills latest.Digest as spec.digestReflectionPolicy asks: Never leaves it empty,
+// IfNotPresent keeps the digest already known for the same tag, Always reads it every time.
+func (r *Reconciler) reflectDigest(ctx context.Context, obj *imagev1.ImagePolicy, repo *imagev1.ImageRepository, latest *imagev1.ImageRef) error {
+	switch obj.GetDigestReflectionPolicy() {
+	case imagev1.ReflectNever:
+		return nil
+	case imagev1.ReflectIfNotPresent:
+		if prev := obj.Status.LatestRef; prev != nil && prev.Tag == latest.Tag && prev.Name == latest.Name && prev.Digest != "" {
+			latest.Digest = prev.Digest
+			return nil
+		}
+	}
+	access, err := r.Access.Access(ctx, imagerepository.AccessSpec(repo))
+	if err != nil {
+		return status.Fail("", imagev1.AuthenticationFailedReason, err)
+	}
+	var opts []name.Option
+	if repo.Spec.Insecure {
+		opts = append(opts, name.Insecure)
+	}
+	ref, err := name.ParseReference(latest.Name+":"+latest.Tag, opts...)
+	if err != nil {
+		return status.Fail("", meta.FailedReason, err)
+	}
+	desc, err := remote.Head(ref, remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport))
+	if err != nil {
+		return status.Fail("", imagev1.ReadOperationFailedReason, fmt.Errorf("reading the digest of %s: %w", ref, err))
+	}
+	latest.Digest = desc.Digest.String()
+	return nil
+}

@@ -1,0 +1,39 @@
+package status
+
+import (
+	"context"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
+)
+
+// Patcher writes an object's status once, at the end of a reconcile, as a merge patch against
+// the object as it was read, and emits an event when Ready changed.
+type Patcher struct {
+	client   client.Client
+	recorder events.EventRecorder
+	obj      Object
+	base     client.Object
+	before   *metav1.Condition
+}
+
+// Begin remembers obj as read. Call it before changing obj's status.
+func Begin(c client.Client, rec events.EventRecorder, obj Object) *Patcher {
+	return &Patcher{client: c, recorder: rec, obj: obj, base: obj.DeepCopyObject().(client.Object), before: Ready(obj).DeepCopy()}
+}
+
+// Finish records the generation and the handled reconcile request through observe, patches the
+// status, and emits the event. A patch failure replaces a nil *retErr.
+func (p *Patcher) Finish(ctx context.Context, retErr *error, observe func(generation int64, requestedAt string)) {
+	requestedAt := p.obj.GetAnnotations()[meta.ReconcileRequestAnnotation]
+	observe(p.obj.GetGeneration(), requestedAt)
+	err := p.client.Status().Patch(ctx, p.obj, client.MergeFrom(p.base))
+	if err != nil && !apierrors.IsNotFound(err) && *retErr == nil {
+		*retErr = err
+	}
+	RecordChange(p.recorder, p.obj, p.before)
+}
