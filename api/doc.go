@@ -1,0 +1,4 @@
+// Package api is the root of Azimuth's Flux-compatible API types: one
+// package per group and version (source/v1, image/v1) and the shared meta
+// types. It holds no code; its tests guard the generated CRDs.
+package api

@@ -1,0 +1,153 @@
+package v1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
+)
+
+// ImageRepositoryKind is the kind name of ImageRepository.
+const ImageRepositoryKind = "ImageRepository"
+
+// DefaultExclusionList leaves out cosign signature tags (`sha256-<hex>.sig`).
+var DefaultExclusionList = []string{`^.*\.sig$`}
+
+// ImageRepositorySpec is which image repository to scan, as whom, and how often.
+type ImageRepositorySpec struct {
+	// Image is the repository to scan, such as `myregistry.azurecr.io/app`.
+	// +required
+	Image string `json:"image,omitempty"`
+
+	// Interval between scans.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	// +required
+	Interval metav1.Duration `json:"interval,omitempty"`
+
+	// Timeout of a scan; the interval when empty.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m))+$"
+	// +optional
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// SecretRef names a `kubernetes.io/dockerconfigjson` Secret with
+	// registry credentials (`kubectl create secret docker-registry`).
+	// +optional
+	SecretRef *meta.LocalObjectReference `json:"secretRef,omitempty"`
+
+	// ProxySecretRef names a Secret with the proxy (`address`, optional
+	// `username` and `password`) to reach the registry through.
+	// +optional
+	ProxySecretRef *meta.LocalObjectReference `json:"proxySecretRef,omitempty"`
+
+	// ServiceAccountName names a service account in the object's namespace:
+	// its image pull secrets with provider `generic`, its workload identity
+	// with provider `azure`.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// CertSecretRef names a Secret with a CA bundle (`ca.crt`) to trust and/or
+	// a client certificate and key (`tls.crt`, `tls.key`) to present to the
+	// registry. The Secret is of type `Opaque` or `kubernetes.io/tls`.
+	// +optional
+	CertSecretRef *meta.LocalObjectReference `json:"certSecretRef,omitempty"`
+
+	// Suspend stops scanning until set back to false; a scan under way finishes.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+
+	// ExclusionList holds regular expressions; a tag that matches any of them
+	// is left out of the scan result.
+	// +kubebuilder:default:={"^.*\\.sig$"}
+	// +kubebuilder:validation:MaxItems:=25
+	// +optional
+	ExclusionList []string `json:"exclusionList,omitempty"`
+
+	// Provider of the credentials: `generic` (secretRef, the service account's
+	// image pull secrets, or anonymous) or `azure` (an Entra ID identity).
+	// +kubebuilder:validation:Enum=generic;azure
+	// +kubebuilder:default:=generic
+	// +optional
+	Provider string `json:"provider,omitempty"`
+
+	// Insecure allows plain HTTP to the registry.
+	// +optional
+	Insecure bool `json:"insecure,omitempty"`
+}
+
+// ScanResult summarises the last scan.
+type ScanResult struct {
+	// Revision is a hash of the scanned tag list; it changes when the list does.
+	// +optional
+	Revision string `json:"revision"`
+
+	// TagCount is the number of tags found.
+	// +required
+	TagCount int `json:"tagCount"`
+
+	// ScanTime is when the scan ran.
+	// +optional
+	ScanTime metav1.Time `json:"scanTime"`
+
+	// LatestTags is a sample of the tags: the first ten in descending
+	// alphabetical order.
+	// +optional
+	LatestTags []string `json:"latestTags,omitempty"`
+}
+
+// ImageRepositoryStatus is what the last scan found.
+type ImageRepositoryStatus struct {
+	// Conditions of the object: Ready, Reconciling, Stalled.
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ObservedGeneration is the generation of the spec last reconciled.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// CanonicalImageName is spec.image with the implied parts spelled out,
+	// such as `docker.io/library/alpine` for `alpine`.
+	// +optional
+	CanonicalImageName string `json:"canonicalImageName,omitempty"`
+
+	// LastScanResult summarises the last successful scan.
+	// +optional
+	LastScanResult *ScanResult `json:"lastScanResult,omitempty"`
+
+	// ObservedExclusionList is the spec.exclusionList the last scan applied.
+	// +optional
+	ObservedExclusionList []string `json:"observedExclusionList,omitempty"`
+
+	meta.ReconcileRequestStatus `json:",inline"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:shortName=imgrepo;imagerepo,categories=all;fluxcd;fluxcd-images
+// +kubebuilder:subresource:status
+// +kubebuilder:storageversion
+// +kubebuilder:printcolumn:name="Image",type=string,JSONPath=`.spec.image`
+// +kubebuilder:printcolumn:name="Tags",type=string,JSONPath=`.status.lastScanResult.tagCount`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
+// +kubebuilder:printcolumn:name="Last scan",type=string,JSONPath=`.status.lastScanResult.scanTime`,priority=1
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// ImageRepository scans the tags of an image repository.
+type ImageRepository struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec ImageRepositorySpec `json:"spec,omitempty"`
+	// +kubebuilder:default={"observedGeneration":-1}
+	Status ImageRepositoryStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// ImageRepositoryList is a list of ImageRepository.
+type ImageRepositoryList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []ImageRepository `json:"items"`
+}
