@@ -31,5 +31,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(newDevCmd())
+	root.AddCommand(newTokenCmd())
 	return root
 }

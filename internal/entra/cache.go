@@ -77,16 +77,20 @@ func (c *tokenCache) get(ctx context.Context, key cacheKey, fetch func(context.C
 	c.inflight[key] = cl
 	c.mu.Unlock()
 
-	cl.token, cl.err = fetch(ctx)
-
-	c.mu.Lock()
-	delete(c.inflight, key)
-	if cl.err == nil {
-		c.storeLocked(key, cl.token)
-	}
-	c.mu.Unlock()
-	close(cl.done)
-	return cl.token, cl.err
+	// The fetch belongs to every caller of the key, not to the first: it runs detached from
+	// the first caller's cancellation (its own timeout still bounds it), and each caller waits
+	// on its own context.
+	go func() {
+		cl.token, cl.err = fetch(context.WithoutCancel(ctx))
+		c.mu.Lock()
+		delete(c.inflight, key)
+		if cl.err == nil {
+			c.storeLocked(key, cl.token)
+		}
+		c.mu.Unlock()
+		close(cl.done)
+	}()
+	return cl.wait(ctx)
 }
 
 func (cl *call) wait(ctx context.Context) (azcore.AccessToken, error) {

@@ -234,3 +234,41 @@ func TestCacheFetchesDistinctKeysInParallel(t *testing.T) {
 func gets(c *tokenCache) int {
 	return int(testutil.ToFloat64(c.metrics.misses) + testutil.ToFloat64(c.metrics.hits))
 }
+
+// TestCacheCancelledCallerDoesNotFailOthers: the first caller of a key gives up, yet the fetch
+// it started completes for the callers still waiting, and is cached.
+func TestCacheCancelledCallerDoesNotFailOthers(t *testing.T) {
+	clock := newFakeClock()
+	c := testCache(10, clock)
+	release := make(chan struct{})
+	fetch := func(ctx context.Context) (azcore.AccessToken, error) {
+		<-release
+		if err := ctx.Err(); err != nil {
+			return azcore.AccessToken{}, err
+		}
+		return azcore.AccessToken{Token: "t", ExpiresOn: clock.Now().Add(time.Hour)}, nil
+	}
+	key := cacheKey{identity: "a"}
+	first, cancel := context.WithCancel(t.Context())
+	firstErr := make(chan error, 1)
+	go func() { _, err := c.get(first, key, fetch); firstErr <- err }()
+	for gets(c) < 1 {
+		time.Sleep(time.Millisecond)
+	}
+	second := make(chan error, 1)
+	go func() { _, err := c.get(t.Context(), key, fetch); second <- err }()
+	for gets(c) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-firstErr; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled caller: err = %v, want context.Canceled", err)
+	}
+	close(release)
+	if err := <-second; err != nil {
+		t.Fatalf("a waiting caller failed because the first one gave up: %v", err)
+	}
+	if tok, err := c.get(t.Context(), key, fetch); err != nil || tok.Token != "t" {
+		t.Fatalf("the detached fetch was not cached: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -198,12 +199,30 @@ func (c *Credential) fetch(ctx context.Context, scopes []string) (azcore.AccessT
 }
 
 func (c *Credential) fetchWith(ctx context.Context, scopes []string, presented *assertionRecorder) (azcore.AccessToken, error) {
-	cred, err := c.build(presented)
+	co, client, err := c.clientOptions()
 	if err != nil {
 		return azcore.AccessToken{}, &AuthError{Identity: c.id.String(), Method: c.method, Description: err.Error(), err: err}
 	}
-	return cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: scopes})
+	// The client lives for this fetch only: left open, its idle connections (and their
+	// goroutines) would linger after every fetch until the transport's idle timeout.
+	defer client.CloseIdleConnections()
+	cred, err := c.build(co, presented)
+	if err != nil {
+		return azcore.AccessToken{}, &AuthError{Identity: c.id.String(), Method: c.method, Description: err.Error(), err: err}
+	}
+	opts := policy.TokenRequestOptions{Scopes: scopes}
+	if c.id.Kind == identity.ManagedIdentity || c.id.Kind == identity.NodeManagedIdentity {
+		// MSAL keeps managed identity tokens in one cache per process, shared by every
+		// credential, so a fresh credential is not enough to reach IMDS: without this, Invalidate
+		// would be answered with the token a service just refused. MSAL reads claims only to skip
+		// that cache; IMDS is never sent them.
+		opts.Claims = bypassMSALCache
+	}
+	return cred.GetToken(ctx, opts)
 }
+
+// bypassMSALCache is an empty claims request: it asks for nothing beyond a fresh token.
+const bypassMSALCache = "{}"
 
 // assertionRecorder keeps the last federated token sent, to explain a federation error.
 type assertionRecorder struct {
@@ -214,26 +233,22 @@ type assertionRecorder struct {
 func (r *assertionRecorder) set(s string) { r.mu.Lock(); r.jwt = s; r.mu.Unlock() }
 func (r *assertionRecorder) get() string  { r.mu.Lock(); defer r.mu.Unlock(); return r.jwt }
 
-func (c *Credential) clientOptions() (azcore.ClientOptions, error) {
+func (c *Credential) clientOptions() (azcore.ClientOptions, *http.Client, error) {
 	t := c.provider.base
 	if c.proxy != nil {
 		t.Proxy = c.proxy
 	}
 	client, err := transport.NewClient(&t, c.provider.timeout)
 	if err != nil {
-		return azcore.ClientOptions{}, err
+		return azcore.ClientOptions{}, nil, err
 	}
 	return azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: c.cloud.AuthorityHost, Services: map[cloud.ServiceName]cloud.ServiceConfiguration{}},
 		Transport: client,
-	}, nil
+	}, client, nil
 }
 
-func (c *Credential) build(presented *assertionRecorder) (azcore.TokenCredential, error) {
-	co, err := c.clientOptions()
-	if err != nil {
-		return nil, err
-	}
+func (c *Credential) build(co azcore.ClientOptions, presented *assertionRecorder) (azcore.TokenCredential, error) {
 	id := c.id
 	switch id.Kind {
 	case identity.WorkloadIdentity:

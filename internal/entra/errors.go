@@ -32,7 +32,7 @@ type AuthError struct {
 func (e *AuthError) Error() string {
 	msg := fmt.Sprintf("%s could not get a token for %s: %s", e.Method, e.Identity, e.Description)
 	if e.Hint != "" {
-		msg += ". " + e.Hint
+		msg = strings.TrimRight(msg, " .") + ". " + e.Hint
 	}
 	return msg
 }
@@ -52,7 +52,7 @@ func newAuthError(id identity.Identity, method string, err error, presented stri
 	text := err.Error()
 	if m := aadstsPattern.FindStringSubmatch(text); m != nil {
 		e.Code, _ = strconv.Atoi(m[1])
-		e.Description = "AADSTS" + m[1] + ": " + strings.TrimSpace(m[2])
+		e.Description = "AADSTS" + m[1] + ": " + strings.TrimSpace(unescapeJSON(m[2]))
 	} else if m := responsePattern.FindStringSubmatch(text); m != nil {
 		e.Description = strings.Join(strings.Fields(m[1]), " ")
 	} else {
@@ -60,6 +60,19 @@ func newAuthError(id identity.Identity, method string, err error, presented stri
 	}
 	e.Hint = hint(id, e.Code, presented)
 	return e
+}
+
+// unescapeJSON decodes the escapes of s, a piece of a JSON string (azidentity quotes the response
+// body as it came, so "&" may arrive as "\u0026"). A piece that does not decode is kept as it is.
+func unescapeJSON(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var out string
+	if json.Unmarshal([]byte(`"`+s+`"`), &out) != nil {
+		return s
+	}
+	return out
 }
 
 func firstLine(s string) string {
@@ -81,19 +94,19 @@ func hint(id identity.Identity, code int, presented string) string {
 			iss, sub, identity.ExchangeAudience, id.ClientID, credentialName(sub), iss, sub, identity.ExchangeAudience,
 			id.ClientID, credentialName(sub), iss, sub, identity.ExchangeAudience)
 	case 700016:
-		return fmt.Sprintf("no application or managed identity with client ID %s exists in tenant %s: check the client ID (%s)", id.ClientID, id.TenantID, clientIDSource(id))
+		return fmt.Sprintf("No application or managed identity with client ID %s exists in tenant %s: check the client ID (%s)", id.ClientID, id.TenantID, clientIDSource(id))
 	case 90002:
-		return fmt.Sprintf("tenant %s does not exist: check the tenant ID (%s)", id.TenantID, tenantIDSource(id))
+		return fmt.Sprintf("Tenant %s does not exist: check the tenant ID (%s)", id.TenantID, tenantIDSource(id))
 	case 7000215, 7000222:
-		return fmt.Sprintf("the client secret is wrong or expired: create a new one with `az ad app credential reset --id %s` and update %s", id.ClientID, secretSource(id))
+		return fmt.Sprintf("The client secret is wrong or expired: create a new one with `az ad app credential reset --id %s` and update %s", id.ClientID, secretSource(id))
 	case 700027, 700023:
-		return fmt.Sprintf("the certificate is not registered with the application, or the assertion's signature is invalid: register it with `az ad app credential reset --id %s --cert @cert.pem --append`, or update %s", id.ClientID, secretSource(id))
+		return fmt.Sprintf("The certificate is not registered with the application, or the assertion's signature is invalid: register it with `az ad app credential reset --id %s --cert @cert.pem --append`, or update %s", id.ClientID, secretSource(id))
 	case 700024:
-		return "the assertion is outside its valid time range: check the clocks of the cluster and the controller, and that the token file is refreshed"
+		return "The assertion is outside its valid time range: check the clocks of the cluster and the controller, and that the token file is refreshed"
 	case 50027:
-		return "the assertion is not a valid JWT: check the token file or the service account's token"
+		return "The assertion is not a valid JWT: check the token file or the service account's token"
 	case 50034, 500011:
-		return "check the scope: the service it names must exist in this tenant"
+		return "Check the scope: the service it names must exist in this tenant"
 	}
 	return ""
 }
