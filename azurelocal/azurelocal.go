@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/azimuth-gitops/azimuth/azurelocal/acr"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
 	"github.com/azimuth-gitops/azimuth/azurelocal/gateway"
@@ -90,6 +91,7 @@ type Azure struct {
 	dir       *directory.Directory
 	ca        *pki.CA
 	entra     *entra.Server
+	registry  *acr.Server
 	gateway   *gateway.Gateway
 	gwAddr    string
 	imdsAddr  string
@@ -173,6 +175,16 @@ func (a *Azure) startEmulators(o Options) error {
 	a.entra = srv
 	for _, h := range entra.Hosts() {
 		if err := a.gateway.Register(h, srv); err != nil {
+			return err
+		}
+	}
+	registry, err := acr.New(a.dir, srv.Verifier(), acr.WithClock(o.Clock), acr.WithLogger(o.Logger))
+	if err != nil {
+		return err
+	}
+	a.registry = registry
+	for _, h := range acr.Hosts() {
+		if err := a.gateway.Register(h, registry); err != nil {
 			return err
 		}
 	}
@@ -281,3 +293,6 @@ func (a *Azure) IMDSAddr() string { return a.imdsAddr }
 
 // Entra returns the Entra ID emulator, for its Verifier and TrustIssuerCA.
 func (a *Azure) Entra() *entra.Server { return a.entra }
+
+// Registry returns the container registries (*.azurecr.io) of the directory.
+func (a *Azure) Registry() *acr.Server { return a.registry }

@@ -33,5 +33,6 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newDevCmd())
 	root.AddCommand(newTokenCmd())
+	root.AddCommand(newControllerCmd())
 	return root
 }

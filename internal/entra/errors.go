@@ -170,12 +170,19 @@ type RoleError struct {
 	// ClientID is the assignee for the command.
 	ClientID string
 	Role     string
-	Scope    string
+	// Scope is the resource ID the role is needed at, or a shell expression that prints it.
+	Scope string
+	// ScopeName names the scope for people, such as "the registry myreg"; empty means Scope.
+	ScopeName string
 	// Service says who refused, such as "registry myreg.azurecr.io".
 	Service string
 }
 
 func (e *RoleError) Error() string {
-	return fmt.Sprintf("%s was refused by %s: it needs the role %q at scope %s. Grant it with: az role assignment create --assignee %s --role %q --scope %s",
-		e.Identity, e.Service, e.Role, e.Scope, e.ClientID, e.Role, e.Scope)
+	where := e.ScopeName
+	if where == "" {
+		where = "scope " + e.Scope
+	}
+	return fmt.Sprintf("%s was refused by %s: it needs the role %q on %s. Grant it with: az role assignment create --assignee %s --role %q --scope %s",
+		e.Identity, e.Service, e.Role, where, e.ClientID, e.Role, e.Scope)
 }

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/azimuth-gitops/azimuth/internal/manager"
+)
+
+// newControllerCmd runs the controllers, as the Deployment in a cluster does.
+func newControllerCmd() *cobra.Command {
+	var (
+		ids         identityFlags
+		opts        manager.Options
+		controllers string
+		logDev      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "controller",
+		Short: "Run the controllers (OCIRepository, ImageRepository, ImagePolicy)",
+		Long: `Run Azimuth's controllers in one manager until interrupted, against the cluster of the
+current kubeconfig (or the in-cluster configuration).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctrl.SetLogger(zap.New(zap.UseDevMode(logDev)))
+			if controllers != "" {
+				opts.Controllers = strings.Split(controllers, ",")
+			}
+			if err := configureIdentity(&opts, &ids); err != nil {
+				return err
+			}
+			cfg, err := ctrl.GetConfig()
+			if err != nil {
+				return fmt.Errorf("reaching the cluster: %w", err)
+			}
+			m, err := manager.New(cfg, opts)
+			if err != nil {
+				return err
+			}
+			return m.Start(cmd.Context())
+		},
+	}
+	fs := cmd.Flags()
+	ids.bind(fs)
+	fs.StringVar(&controllers, "controllers", "", "controllers to run, comma-separated, from "+strings.Join(manager.Controllers, ", ")+" (default all)")
+	fs.StringVar(&opts.StoragePath, "storage-path", "/data", "directory for artifacts")
+	fs.StringVar(&opts.StorageAddr, "storage-addr", ":9090", "listen address of the artifact server")
+	fs.StringVar(&opts.StorageAdvAddr, "storage-adv-addr", "", "address artifact URLs name, such as azimuth.flux-system.svc.cluster.local (default: the listen address)")
+	fs.StringVar(&opts.MetricsAddr, "metrics-addr", ":8080", `listen address of the Prometheus metrics endpoint ("0" disables)`)
+	fs.StringVar(&opts.HealthAddr, "health-addr", ":9440", `listen address of /healthz and /readyz ("0" disables)`)
+	fs.BoolVar(&opts.LeaderElection, "enable-leader-election", false, "run the controllers in one replica at a time")
+	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's)")
+	fs.IntVar(&opts.Concurrency, "concurrent", 4, "objects each controller reconciles at once")
+	fs.BoolVar(&logDev, "log-dev", false, "human-readable logs instead of JSON")
+	return cmd
+}
+
+// configureIdentity fills the manager's identity, token and transport options from the flags,
+// and the service adapters the reconcilers need.
+func configureIdentity(opts *manager.Options, ids *identityFlags) error {
+	entraOpts, err := ids.entraOptions()
+	if err != nil {
+		return err
+	}
+	entraOpts.Registerer = metrics.Registry
+	opts.Identity = ids.identityOptions()
+	opts.Transport = *entraOpts.Transport
+	opts.Entra = entraOpts
+	opts.Wiring = azureWiring()
+	return nil
+}
