@@ -71,6 +71,5 @@ func configureIdentity(opts *manager.Options, ids *identityFlags) error {
 	opts.Identity = ids.identityOptions()
 	opts.Transport = *entraOpts.Transport
 	opts.Entra = entraOpts
-	opts.Wiring = azureWiring()
 	return nil
 }

@@ -14,10 +14,13 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -58,10 +61,12 @@ type Options struct {
 	// LeaderElection makes only one replica reconcile. Default: false.
 	LeaderElection          bool
 	LeaderElectionNamespace string
+	// WatchNamespaces limits the objects reconciled to these namespaces, so several managers
+	// with different controller identities can share a cluster. Default: all namespaces.
+	WatchNamespaces []string
 	// Concurrency is the number of objects each controller reconciles at once. Default: 4.
 	Concurrency int
-	// Wiring supplies the service adapters (registry keychains), so that this package depends
-	// on no service package directly and tests can see every seam.
+	// Wiring supplies the service adapters (registry keychains). Default: AzureWiring().
 	Wiring Wiring
 }
 
@@ -103,6 +108,9 @@ func (o *Options) defaults() error {
 	if o.HealthAddr == "" {
 		o.HealthAddr = ":9440"
 	}
+	if o.Wiring.AzureKeychain == nil {
+		o.Wiring = AzureWiring()
+	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
@@ -126,8 +134,19 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	var cacheOpts cache.Options
+	if len(opts.WatchNamespaces) > 0 {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range opts.WatchNamespaces {
+			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme,
+		Scheme: scheme,
+		Cache:  cacheOpts,
+		// Secrets and service accounts are read when a reconcile needs them, not cached: caching
+		// would hold every secret of the cluster in memory and need cluster-wide watch rights.
+		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ServiceAccount{}}}},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.HealthAddr,
 		LeaderElection:          opts.LeaderElection,

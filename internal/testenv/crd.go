@@ -5,8 +5,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,17 +18,23 @@ import (
 // InstallCRDs applies every CustomResourceDefinition in the YAML files of dir and waits until
 // the API server serves them.
 func (e *Env) InstallCRDs(ctx context.Context, dir string) error {
+	return e.InstallCRDsFS(ctx, os.DirFS(dir))
+}
+
+// InstallCRDsFS is InstallCRDs for the *.yaml files at the root of fsys, such as crd.Bases's
+// bases directory.
+func (e *Env) InstallCRDsFS(ctx context.Context, fsys fs.FS) error {
 	c, err := client.New(e.Config, client.Options{})
 	if err != nil {
 		return err
 	}
-	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	files, err := fs.Glob(fsys, "*.yaml")
 	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no CRD files in %s", dir)
+		return fmt.Errorf("no CRD files found")
 	}
 	var names []string
 	for _, f := range files {
-		data, err := os.ReadFile(f)
+		data, err := fs.ReadFile(fsys, f)
 		if err != nil {
 			return err
 		}

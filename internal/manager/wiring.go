@@ -1,19 +1,18 @@
-package main
+package manager
 
 import (
 	"net/http"
 
 	"github.com/azimuth-gitops/azimuth/internal/azure/acr"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
-	"github.com/azimuth-gitops/azimuth/internal/manager"
 	"github.com/azimuth-gitops/azimuth/internal/oci"
 )
 
-// azureWiring connects the reconcilers to the Azure service adapters. One refresh-token cache
-// serves every object, so objects sharing an identity share one ACR exchange.
-func azureWiring() manager.Wiring {
+// AzureWiring connects the reconcilers to the Azure service adapters. One refresh-token cache
+// serves every object, so objects that share an identity share one ACR exchange.
+func AzureWiring() Wiring {
 	cache := acr.NewCache(nil)
-	return manager.Wiring{
+	return Wiring{
 		AzureKeychain: func(c *entra.Credential, rt http.RoundTripper) oci.RegistryKeychain {
 			return acr.NewKeychain(c, &acr.KeychainOptions{Transport: rt, Cache: cache})
 		},

@@ -1,0 +1,10 @@
+// Package crd embeds the CustomResourceDefinitions controller-gen writes to bases/, so that the
+// azimuth binary (`azimuth dev up`) and tests install exactly what `make generate` produced.
+package crd
+
+import "embed"
+
+// Bases holds bases/*.yaml, one file per kind.
+//
+//go:embed bases/*.yaml
+var Bases embed.FS
