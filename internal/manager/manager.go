@@ -18,9 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -144,6 +146,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme: scheme,
 		Cache:  cacheOpts,
+		// Several managers may run in one process (azimuth dev up shards namespaces between
+		// controller identities); controller names need only be unique within a manager.
+		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 		// Secrets and service accounts are read when a reconcile needs them, not cached: caching
 		// would hold every secret of the cluster in memory and need cluster-wide watch rights.
 		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ServiceAccount{}}}},
@@ -209,7 +214,7 @@ func (m *Manager) setupReconcilers(opts Options) error {
 	}
 	entraOpts := opts.Entra
 	entraOpts.Transport = &opts.Transport
-	if entraOpts.Registerer == nil {
+	if entraOpts.Registerer == nil && opts.MetricsAddr != "0" {
 		entraOpts.Registerer = metrics.Registry
 	}
 	access := &oci.Factory{
