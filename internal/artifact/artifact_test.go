@@ -167,7 +167,6 @@ func TestStorageCommitIsAtomicAndServed(t *testing.T) {
 func TestGarbageCollectKeepsTheNewest(t *testing.T) {
 	s, _ := NewStorage(t.TempDir(), "http://x")
 	dir := Dir("OCIRepository", "ns", "app")
-	var last []string
 	for i := range 4 {
 		w, _ := s.Create(fmt.Sprintf("%s/%d.tar.gz", dir, i))
 		a, err := w.Commit(fmt.Sprint(i))
@@ -176,7 +175,6 @@ func TestGarbageCollectKeepsTheNewest(t *testing.T) {
 		}
 		old := time.Now().Add(time.Duration(i-10) * time.Minute)
 		os.Chtimes(filepath.Join(s.Root, a.Path), old, old)
-		last = append(last, a.Path)
 	}
 	if err := s.GarbageCollect(dir, nil); err != nil {
 		t.Fatal(err)
