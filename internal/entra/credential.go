@@ -157,6 +157,9 @@ func (c *Credential) Cloud() Cloud { return c.cloud }
 // options (tenant, claims) are not used: the identity decides the tenant.
 func (c *Credential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	key := cacheKey{identity: c.key, scopes: joinScopes(opts.Scopes)}
+	if token, ok := c.provider.cache.lookup(key); ok {
+		return token, nil
+	}
 	return c.provider.cache.get(ctx, key, func(ctx context.Context) (azcore.AccessToken, error) {
 		return c.fetch(ctx, opts.Scopes)
 	})
