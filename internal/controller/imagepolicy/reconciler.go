@@ -124,12 +124,14 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *imagev1.ImagePolicy) er
 	if err != nil {
 		return status.Fail("", meta.FailedReason, fmt.Errorf("ImageRepository '%s': %w", key, err))
 	}
-	latest := &imagev1.ImageRef{Name: repo.Status.CanonicalImageName, Tag: tag}
+	// The name is spec.image as the user wrote it, as in Flux: automation writes it back into
+	// manifests, where a canonical index.docker.io/library/alpine would replace alpine.
+	latest := &imagev1.ImageRef{Name: repo.Spec.Image, Tag: tag}
 	if err := r.reflectDigest(ctx, obj, repo, latest); err != nil {
 		return err
 	}
 	previous := obj.Status.LatestRef
-	if previous != nil && (previous.Tag != latest.Tag || previous.Digest != latest.Digest) {
+	if previous != nil && *previous != *latest {
 		obj.Status.ObservedPreviousRef = previous
 	}
 	obj.Status.LatestRef = latest

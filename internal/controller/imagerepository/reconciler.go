@@ -62,12 +62,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	}
 	if !obj.DeletionTimestamp.IsZero() {
 		r.Tags.Delete(req.NamespacedName)
+		patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		controllerutil.RemoveFinalizer(obj, imagev1.ImageFinalizer)
-		return ctrl.Result{}, client.IgnoreNotFound(r.Client.Update(ctx, obj))
+		return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, obj, patch))
 	}
 	if !controllerutil.ContainsFinalizer(obj, imagev1.ImageFinalizer) {
+		// A patch of the finalizers alone: an Update would send the whole spec back, rewritten
+		// by Go (interval 5m as 5m0s), and a new generation would scan again.
+		patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		controllerutil.AddFinalizer(obj, imagev1.ImageFinalizer)
-		if err := r.Client.Update(ctx, obj); err != nil {
+		if err := r.Client.Patch(ctx, obj, patch); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

@@ -57,8 +57,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		return ctrl.Result{}, r.finalize(ctx, obj, dir)
 	}
 	if !controllerutil.ContainsFinalizer(obj, sourcev1.SourceFinalizer) {
+		// A patch of the finalizers alone: an Update would send the whole spec back, rewritten
+		// by Go (timeout 60s as 1m0s), and a new generation would reconcile the object again.
+		patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 		controllerutil.AddFinalizer(obj, sourcev1.SourceFinalizer)
-		if err := r.Client.Update(ctx, obj); err != nil {
+		if err := r.Client.Patch(ctx, obj, patch); err != nil {
 			return ctrl.Result{}, err
 		}
 	}
@@ -127,8 +130,9 @@ func (r *Reconciler) finalize(ctx context.Context, obj *sourcev1.OCIRepository, 
 	if err := r.Storage.Remove(dir); err != nil {
 		return err
 	}
+	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
 	controllerutil.RemoveFinalizer(obj, sourcev1.SourceFinalizer)
-	return client.IgnoreNotFound(r.Client.Update(ctx, obj))
+	return client.IgnoreNotFound(r.Client.Patch(ctx, obj, patch))
 }
 
 // jitter spreads requeues of many objects with one interval by up to 5%.
