@@ -53,6 +53,8 @@ type Factory struct {
 	AzureKeychain func(cred *entra.Credential, rt http.RoundTripper) RegistryKeychain
 	// ExplainDenied explains a registry's refusal of an Entra identity (internal/azure/acr).
 	ExplainDenied func(cred *entra.Credential, registry string, err error) error
+
+	transports transportCache
 }
 
 // Access is how one object reaches its registry.
@@ -105,7 +107,7 @@ func (f *Factory) Access(ctx context.Context, spec Spec) (*Access, error) {
 			return nil, fmt.Errorf("%w: %w", ErrConfiguration, err)
 		}
 	}
-	rt, err := transport.New(&t)
+	rt, err := f.transports.get(&t)
 	if err != nil {
 		return nil, fmt.Errorf("%w: TLS secret '%s': %w", ErrConfiguration, spec.CertSecretRef, err)
 	}
