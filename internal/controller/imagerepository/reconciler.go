@@ -23,7 +23,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
@@ -62,18 +61,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	}
 	if !obj.DeletionTimestamp.IsZero() {
 		r.Tags.Delete(req.NamespacedName)
-		patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		controllerutil.RemoveFinalizer(obj, imagev1.ImageFinalizer)
-		return ctrl.Result{}, client.IgnoreNotFound(r.Client.Patch(ctx, obj, patch))
+		return ctrl.Result{}, status.RemoveFinalizer(ctx, r.Client, obj, imagev1.ImageFinalizer)
 	}
-	if !controllerutil.ContainsFinalizer(obj, imagev1.ImageFinalizer) {
-		// A patch of the finalizers alone: an Update would send the whole spec back, rewritten
-		// by Go (interval 5m as 5m0s), and a new generation would scan again.
-		patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		controllerutil.AddFinalizer(obj, imagev1.ImageFinalizer)
-		if err := r.Client.Patch(ctx, obj, patch); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := status.AddFinalizer(ctx, r.Client, obj, imagev1.ImageFinalizer); err != nil {
+		return ctrl.Result{}, err
 	}
 	patcher := status.Begin(r.Client, r.Recorder, obj)
 	defer patcher.Finish(ctx, &retErr, func(generation int64, requestedAt string) {

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
@@ -56,14 +55,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	if !obj.DeletionTimestamp.IsZero() {
 		return ctrl.Result{}, r.finalize(ctx, obj, dir)
 	}
-	if !controllerutil.ContainsFinalizer(obj, sourcev1.SourceFinalizer) {
-		// A patch of the finalizers alone: an Update would send the whole spec back, rewritten
-		// by Go (timeout 60s as 1m0s), and a new generation would reconcile the object again.
-		patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
-		controllerutil.AddFinalizer(obj, sourcev1.SourceFinalizer)
-		if err := r.Client.Patch(ctx, obj, patch); err != nil {
-			return ctrl.Result{}, err
-		}
+	if err := status.AddFinalizer(ctx, r.Client, obj, sourcev1.SourceFinalizer); err != nil {
+		return ctrl.Result{}, err
 	}
 	patcher := status.Begin(r.Client, r.Recorder, obj)
 	defer patcher.Finish(ctx, &retErr, func(generation int64, requestedAt string) {
@@ -130,9 +123,7 @@ func (r *Reconciler) finalize(ctx context.Context, obj *sourcev1.OCIRepository, 
 	if err := r.Storage.Remove(dir); err != nil {
 		return err
 	}
-	patch := client.MergeFromWithOptions(obj.DeepCopy(), client.MergeFromWithOptimisticLock{})
-	controllerutil.RemoveFinalizer(obj, sourcev1.SourceFinalizer)
-	return client.IgnoreNotFound(r.Client.Patch(ctx, obj, patch))
+	return status.RemoveFinalizer(ctx, r.Client, obj, sourcev1.SourceFinalizer)
 }
 
 // jitter spreads requeues of many objects with one interval by up to 5%.
