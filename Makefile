@@ -47,9 +47,12 @@ $(AZURITE): hack/azurite/package.json hack/azurite/package-lock.json
 generate: $(BIN)/controller-gen
 	$(BIN)/controller-gen object paths=./api/...
 	$(BIN)/controller-gen crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(BIN)/controller-gen rbac:roleName=azimuth-controller paths=./internal/manager/... output:rbac:artifacts:config=config/rbac
 
-## lint: formatting, vet and staticcheck
-lint: $(BIN)/staticcheck
+## lint: formatting, vet, staticcheck, and generated files in step with the API types
+lint: $(BIN)/staticcheck generate
+	@git diff --exit-code --stat -- config/crd config/rbac 'api/*zz_generated.deepcopy.go' || \
+	  { echo "generated files are out of date: run 'make generate' and commit the result"; exit 1; }
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
@@ -64,9 +67,9 @@ test: tools lint
 	$(GO) test -race -timeout 20m $(RACE_PKGS)
 	$(GO) test -timeout 20m $(PLAIN_PKGS)
 
-## demo: the whole system on this machine (`azimuth dev up`)
+## demo: the whole system on this machine, with sample tenants, until Ctrl-C (docs/demo.md)
 demo: tools build
-	@echo "make demo: 'azimuth dev up' arrives with issue 6; until then there is nothing to run."
+	$(BIN)/azimuth dev up
 
 clean:
 	rm -rf $(BIN) hack/azurite/node_modules
