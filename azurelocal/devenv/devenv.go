@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,6 +31,10 @@ type Options struct {
 	Directory *directory.Directory
 	// BinDir holds etcd and kube-apiserver. Default: testenv's lookup.
 	BinDir string
+	// Step is called as each part starts ("etcd and kube-apiserver", "the CRDs", "the local
+	// Azure"); the function it returns is called when that part is ready or has failed, for
+	// progress reports. Default: none.
+	Step func(part string) (done func(error))
 }
 
 // Env is the running system.
@@ -49,6 +54,10 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 	if opts != nil {
 		o = *opts
 	}
+	step := o.Step
+	if step == nil {
+		step = func(string) func(error) { return func(error) {} }
+	}
 	env = &Env{stateDir: o.StateDir}
 	defer func() {
 		if err != nil {
@@ -59,23 +68,31 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 	kubeOpts := &testenv.Options{BinDir: o.BinDir}
 	if o.StateDir != "" {
 		kubeOpts.Dir = filepath.Join(o.StateDir, "kube")
+		if err := os.MkdirAll(kubeOpts.Dir, 0o700); err != nil {
+			return env, err
+		}
 	}
-	if env.Kube, err = testenv.Start(ctx, kubeOpts); err != nil {
+	done := step("etcd and kube-apiserver")
+	env.Kube, err = testenv.Start(ctx, kubeOpts)
+	if done(err); err != nil {
 		return env, fmt.Errorf("starting Kubernetes: %w", err)
 	}
 	bases, err := fs.Sub(crd.Bases, "bases")
 	if err != nil {
 		return env, err
 	}
-	if err := env.Kube.InstallCRDsFS(ctx, bases); err != nil {
+	done = step("the CRDs")
+	err = env.Kube.InstallCRDsFS(ctx, bases)
+	if done(err); err != nil {
 		return env, fmt.Errorf("installing the CRDs: %w", err)
 	}
 	azureDir := filepath.Join(env.Kube.Dir, "azure")
 	if o.StateDir != "" {
 		azureDir = filepath.Join(o.StateDir, "azure")
 	}
+	done = step("the local Azure")
 	env.Azure, err = azurelocal.Start(ctx, &azurelocal.Options{StateDir: azureDir, Directory: o.Directory, IssuerCAs: [][]byte{env.Kube.CAPEM}})
-	if err != nil {
+	if done(err); err != nil {
 		return env, fmt.Errorf("starting the local Azure: %w", err)
 	}
 	rules, err := transport.ParseConnectToList(joinLines(env.Azure.ConnectTo()))

@@ -17,6 +17,7 @@ func newDevCmd() *cobra.Command {
 		Short: "Run Azimuth's local development environment",
 	}
 	dev.AddCommand(newDevAzureCmd())
+	dev.AddCommand(newDevUpCmd())
 	return dev
 }
 

@@ -1,0 +1,24 @@
+// Package demo runs `azimuth dev up`: the whole system on one machine (azurelocal/devenv) with
+// sample tenants that show each way an object reaches Azure, and a table of how they fared.
+//
+// Four tenants, one namespace each, cover the identities of DESIGN.md:
+//
+//   - team-apps: object-level workload identity. Its service account "source" is federated with
+//     the managed identity team-apps, which is granted AcrPull on the registry.
+//   - team-platform: controller-level workload identity. Its objects name no service account, so
+//     the controller's own environment is used: AZURE_FEDERATED_TOKEN_FILE holds a token of the
+//     service account flux-system/azimuth-controller, federated with flux-controller.
+//   - team-node: the node's managed identity (IMDS), in a second manager whose environment is
+//     empty; the two managers shard the namespaces, as controllers with different identities
+//     would in a cluster.
+//   - team-denied: object-level workload identity with an identity that holds no role; its
+//     OCIRepository must fail with AuthenticationFailed and the command that grants the role.
+//
+// Samples are pushed to the local ACR as the client-secret application flux-secret-app (AcrPush):
+// an OCI artifact of Kubernetes manifests and semver tags of an image. Later integrations add
+// their tenants and objects here.
+//
+// The package sets up what production code would meet in a real cluster and Azure; the engine
+// (api/, internal/) is used as it is, reaching the local Azure only through devenv's connect-to
+// map and CA.
+package demo

@@ -1,0 +1,128 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
+	"github.com/azimuth-gitops/azimuth/api/meta"
+	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+)
+
+// sampleInterval is how often the samples check the registry, so that a tag pushed while the
+// demo runs shows up within a minute.
+const sampleInterval = time.Minute
+
+// object is an API object with status conditions.
+type object interface {
+	client.Object
+	meta.ObjectWithConditions
+}
+
+// sample is an applied object, the identity it uses, and what it must come to.
+type sample struct {
+	obj      object
+	identity Identity
+	// failReason is the reason of the Ready=False the object must end with; empty: Ready=True.
+	failReason string
+}
+
+// Identity says whom an object acts as.
+type Identity struct {
+	// Method is "object WI", "controller WI", "node MI" or "none" (objects that do not call Azure).
+	Method string
+	// Principal names the service account (object WI), the managed identity (controller WI,
+	// node MI), or for "none" where the object reads from.
+	Principal string
+	// ClientID is the managed identity's client ID; empty for "none".
+	ClientID string
+}
+
+// String is the identity for the table: the client ID is cut to its first group, which is
+// enough to tell the directory's identities apart.
+func (id Identity) String() string {
+	if id.ClientID == "" {
+		return id.Method + " " + id.Principal
+	}
+	short, _, _ := strings.Cut(id.ClientID, "-")
+	return id.Method + " " + id.Principal + " (" + short + "…)"
+}
+
+// samples are every tenant's objects, in the order of the table.
+func (s *System) samples() []sample {
+	var out []sample
+	host := s.names.registryHost()
+	for _, t := range tenants() {
+		id := s.identity(t)
+		sa := ""
+		if t.via == objectWI {
+			sa = TenantServiceAccount
+		}
+		oci := &sourcev1.OCIRepository{
+			ObjectMeta: metav1.ObjectMeta{Namespace: t.namespace, Name: "manifests"},
+			Spec: sourcev1.OCIRepositorySpec{
+				URL:                "oci://" + host + "/" + ManifestsRepository,
+				Reference:          &sourcev1.OCIRepositoryRef{SemVer: ">=1.0.0"},
+				Provider:           sourcev1.AzureOCIProvider,
+				ServiceAccountName: sa,
+				Interval:           metav1.Duration{Duration: sampleInterval},
+			},
+		}
+		smp := sample{obj: oci, identity: id}
+		if t.denied {
+			smp.failReason = sourcev1.AuthenticationFailedReason
+		}
+		out = append(out, smp)
+		if !t.images {
+			continue
+		}
+		repo := &imagev1.ImageRepository{
+			ObjectMeta: metav1.ObjectMeta{Namespace: t.namespace, Name: "podinfo"},
+			Spec: imagev1.ImageRepositorySpec{
+				Image:              host + "/" + ImageRepository,
+				Provider:           imagev1.AzureProvider,
+				ServiceAccountName: sa,
+				Interval:           metav1.Duration{Duration: sampleInterval},
+			},
+		}
+		policy := &imagev1.ImagePolicy{
+			ObjectMeta: metav1.ObjectMeta{Namespace: t.namespace, Name: "podinfo"},
+			Spec: imagev1.ImagePolicySpec{
+				ImageRepositoryRef: meta.NamespacedObjectReference{Name: repo.Name},
+				Policy:             imagev1.ImagePolicyChoice{SemVer: &imagev1.SemVerPolicy{Range: ">=6.0.0"}},
+			},
+		}
+		out = append(out,
+			sample{obj: repo, identity: id},
+			sample{obj: policy, identity: Identity{Method: "none", Principal: "(reads ImageRepository " + repo.Name + ")"}})
+	}
+	return out
+}
+
+// identity is whom t's objects act as.
+func (s *System) identity(t tenant) Identity {
+	switch t.via {
+	case objectWI:
+		return Identity{Method: "object WI", Principal: t.namespace + "/" + TenantServiceAccount, ClientID: s.names.identities[t.identity].ClientID}
+	case controllerWI:
+		return Identity{Method: "controller WI", Principal: ControllerIdentity, ClientID: s.names.controller.ClientID}
+	default:
+		return Identity{Method: "node MI", Principal: s.names.node.Name, ClientID: s.names.node.ClientID}
+	}
+}
+
+// applySamples creates the sample objects.
+func (s *System) applySamples(ctx context.Context) (string, error) {
+	s.applied = s.samples()
+	for _, smp := range s.applied {
+		if err := s.create(ctx, smp.obj); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("%s in %s", count(len(s.applied), "object"), count(len(tenants()), "namespace")), nil
+}
