@@ -105,7 +105,16 @@ func (f *identityFlags) entraOptions() (entra.Options, error) {
 	if err != nil {
 		return entra.Options{}, err
 	}
+	var custom *entra.Cloud
+	if path := os.Getenv("AZURE_ENVIRONMENT_FILEPATH"); path != "" {
+		c, err := entra.LoadEnvironmentFile(path)
+		if err != nil {
+			return entra.Options{}, err
+		}
+		custom = &c
+	}
 	return entra.Options{
+		CustomCloud:      custom,
 		Transport:        &t,
 		CacheMaxSize:     f.tokenCacheMaxSize,
 		DisableCache:     f.tokenCacheMaxSize == 0,

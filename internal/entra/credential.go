@@ -37,10 +37,15 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// RequestTimeout bounds one token request. Default: 30s.
 	RequestTimeout time.Duration
+	// CustomCloud is the cloud of identities that name no authority host of their own, read
+	// from AZURE_ENVIRONMENT_FILEPATH with LoadEnvironmentFile. Default: the cloud of the
+	// identity's authority host (the public cloud when it names none).
+	CustomCloud *Cloud
 }
 
 // Provider makes credentials for identities; all its credentials share one token cache.
 type Provider struct {
+	custom  *Cloud
 	cache   *tokenCache
 	base    transport.Options
 	timeout time.Duration
@@ -65,7 +70,7 @@ func NewProvider(opts *Options) *Provider {
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = 30 * time.Second
 	}
-	p := &Provider{timeout: o.RequestTimeout, metrics: NewMetrics(o.Registerer)}
+	p := &Provider{timeout: o.RequestTimeout, metrics: NewMetrics(o.Registerer), custom: o.CustomCloud}
 	if o.Transport != nil {
 		p.base = *o.Transport
 	}
@@ -100,6 +105,9 @@ func (p *Provider) Credential(id identity.Identity, opts *CredentialOptions) (*C
 		return nil, err
 	}
 	c := &Credential{provider: p, id: id, cloud: CloudForAuthority(id.AuthorityHost), method: method}
+	if p.custom != nil && id.AuthorityHost == "" {
+		c.cloud = *p.custom
+	}
 	if opts != nil {
 		c.proxy = opts.Proxy
 	}
