@@ -23,6 +23,10 @@ const (
 	// IntervalNotConfiguredReason: digestReflectionPolicy Always without an interval.
 	IntervalNotConfiguredReason = "IntervalNotConfigured"
 
+	// AccessDeniedReason: spec.imageRepositoryRef names an ImageRepository the policy may not
+	// read (another namespace).
+	AccessDeniedReason = "AccessDenied"
+
 	// InvalidPolicyReason: spec.policy or spec.filterTags cannot be used
 	// (a bad range, regular expression or extract template).
 	InvalidPolicyReason = "InvalidPolicy"

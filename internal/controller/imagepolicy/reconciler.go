@@ -107,7 +107,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *imagev1.ImagePolicy) er
 	}
 	key := repositoryKey(obj)
 	if key.Namespace != obj.Namespace {
-		return status.Stall(meta.FailedReason, fmt.Errorf("spec.imageRepositoryRef names namespace '%s': Azimuth resolves image repositories only in the policy's own namespace '%s'", key.Namespace, obj.Namespace))
+		return status.Stall(imagev1.AccessDeniedReason, fmt.Errorf("spec.imageRepositoryRef names namespace '%s': Azimuth resolves image repositories only in the policy's own namespace '%s'", key.Namespace, obj.Namespace))
 	}
 	repo := &imagev1.ImageRepository{}
 	if err := r.Client.Get(ctx, key, repo); err != nil {

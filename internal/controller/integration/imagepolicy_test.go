@@ -142,8 +142,8 @@ func testPolicyCrossNamespace(t *testing.T, h *harness) {
 		r, s := condition(policy, meta.ReadyCondition), condition(policy, meta.StalledCondition)
 		return r != nil && r.Status == metav1.ConditionFalse && s != nil && s.Status == metav1.ConditionTrue && s.ObservedGeneration == policy.Generation
 	})
-	if msg := condition(policy, meta.ReadyCondition).Message; !strings.Contains(msg, other) {
-		t.Errorf("Ready message %q does not name the other namespace", msg)
+	if r := condition(policy, meta.ReadyCondition); !strings.Contains(r.Message, other) || r.Reason != imagev1.AccessDeniedReason {
+		t.Errorf("Ready reason %q message %q; want AccessDenied naming the other namespace", r.Reason, r.Message)
 	}
 	if policy.Status.LatestRef != nil {
 		t.Errorf("status.latestRef = %+v from another namespace", policy.Status.LatestRef)
