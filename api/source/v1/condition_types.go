@@ -54,6 +54,9 @@ const (
 	// SymlinkUpdateFailedReason: the latest-artifact symlink was not updated.
 	SymlinkUpdateFailedReason = "SymlinkUpdateFailed"
 
+	// NewArtifactReason is the reason of the event a new artifact announces.
+	NewArtifactReason = "NewArtifact"
+
 	// ArtifactUpToDateReason: the stored artifact already has the upstream revision.
 	ArtifactUpToDateReason = "ArtifactUpToDate"
 

@@ -131,7 +131,7 @@ func testOCITag(t *testing.T, h *harness) {
 	}
 	expectUnchangedSpec(t, obj)
 	expectFiles(t, untar(t, fetchArtifact(t, a)), files)
-	h.waitEvent(t, obj, sourcev1.OCIRepositoryKind, "Normal", "", revision)
+	h.waitEvent(t, obj, sourcev1.OCIRepositoryKind, "Normal", sourcev1.NewArtifactReason, revision)
 
 	// The same revision again: nothing is written.
 	before, err := os.Stat(h.artifactFile(a))

@@ -70,13 +70,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	}
 	ctx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
 	defer cancel()
-	if err := r.reconcile(ctx, obj, dir); err != nil {
+	if err := r.reconcile(ctx, obj, dir, patcher); err != nil {
 		return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, status.Failed(obj, err)
 	}
 	return ctrl.Result{RequeueAfter: jitter(obj.GetRequeueAfter())}, nil
 }
 
-func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository, dir string) error {
+func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository, dir string, patcher *status.Patcher) error {
 	p, err := r.plan(ctx, obj)
 	if err != nil {
 		return err
@@ -91,6 +91,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository,
 		return err
 	}
 	obj.Status.Artifact, obj.Status.URL = a, a.URL
+	patcher.Announce(sourcev1.NewArtifactReason, fmt.Sprintf("stored artifact with revision '%s' from '%s'", p.revision, obj.Spec.URL))
 	obj.Status.ObservedIgnore = obj.Spec.Ignore
 	obj.Status.ObservedLayerSelector = obj.Spec.LayerSelector
 	setArtifactCondition(obj)

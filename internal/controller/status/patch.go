@@ -19,6 +19,16 @@ type Patcher struct {
 	obj      Object
 	base     client.Object
 	before   *metav1.Condition
+	news     *news
+}
+
+// news is an event that says what a reconcile produced, in place of the generic Ready event.
+type news struct{ reason, message string }
+
+// Announce replaces this reconcile's Normal event with one that says what it produced, such as
+// Flux's NewArtifact event. It is emitted only if the reconcile ends Ready.
+func (p *Patcher) Announce(reason, message string) {
+	p.news = &news{reason: reason, message: message}
 }
 
 // Begin remembers obj as read. Call it before changing obj's status.
@@ -34,6 +44,12 @@ func (p *Patcher) Finish(ctx context.Context, retErr *error, observe func(genera
 	err := p.client.Status().Patch(ctx, p.obj, client.MergeFrom(p.base))
 	if err != nil && !apierrors.IsNotFound(err) && *retErr == nil {
 		*retErr = err
+	}
+	if p.news != nil && p.recorder != nil {
+		if r := Ready(p.obj); r != nil && r.Status == metav1.ConditionTrue {
+			p.recorder.Eventf(p.obj, nil, "Normal", p.news.reason, "Reconcile", "%s", p.news.message)
+			return
+		}
 	}
 	RecordChange(p.recorder, p.obj, p.before)
 }
