@@ -9,10 +9,8 @@
 package main
 
 import (
-	"archive/tar"
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
 	"flag"
@@ -332,52 +330,18 @@ func registryHost(d *directory.Directory) (string, error) {
 
 // artifact is an OCI artifact as `flux push artifact` makes it: one tar.gz layer of YAML files.
 func artifact() (v1.Image, error) {
-	layer, err := tarGz(map[string]string{
+	return devenv.Artifact(map[string]string{
 		"app/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bench\ndata:\n  key: value\n",
 		"app/service.yaml":   "apiVersion: v1\nkind: Service\nmetadata:\n  name: bench\nspec:\n  ports:\n    - port: 80\n",
-	})
-	if err != nil {
-		return nil, err
-	}
-	img, err := mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1),
-		static.NewLayer(layer, "application/vnd.cncf.flux.content.v1.tar+gzip"))
-	if err != nil {
-		return nil, err
-	}
-	return mutate.ConfigMediaType(img, "application/vnd.cncf.flux.config.v1+json"), nil
+	}, nil)
 }
 
 func image() (v1.Image, error) {
-	layer, err := tarGz(map[string]string{"VERSION": "bench\n"})
+	layer, err := devenv.TarGz(map[string]string{"VERSION": "bench\n"})
 	if err != nil {
 		return nil, err
 	}
 	return mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), static.NewLayer(layer, types.OCILayer))
-}
-
-func tarGz(files map[string]string) ([]byte, error) {
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, p := range []string{"VERSION", "app/configmap.yaml", "app/service.yaml"} {
-		content, ok := files[p]
-		if !ok {
-			continue
-		}
-		if err := tw.WriteHeader(&tar.Header{Name: p, Mode: 0o644, Size: int64(len(content)), Typeflag: tar.TypeReg}); err != nil {
-			return nil, err
-		}
-		if _, err := tw.Write([]byte(content)); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	if err := gz.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }
 
 // controller is the `azimuth controller` child process.
