@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	remotetransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
@@ -79,6 +80,36 @@ func (a *Access) Invalidate(registry string) bool {
 	}
 	a.registry.Invalidate(registry)
 	return true
+}
+
+// Retry runs op, and once more with fresh credentials if the registry answered 401: a cached
+// token may have been revoked or rotated since it was issued.
+func (a *Access) Retry(registry string, op func() error) error {
+	err := op()
+	var terr *remotetransport.Error
+	if errors.As(err, &terr) && terr.StatusCode == http.StatusUnauthorized && a.Invalidate(registry) {
+		err = op()
+	}
+	return err
+}
+
+// Refusal reports whether err is a refusal of these credentials (by Entra ID, or by the
+// registry with 401 or 403), and returns it explained: who was refused and, for Azure, the role
+// that is missing and the command that grants it.
+func (a *Access) Refusal(registry string, err error) (error, bool) {
+	var auth *entra.AuthError
+	var role *entra.RoleError
+	var terr *remotetransport.Error
+	switch {
+	case errors.As(err, &auth), errors.As(err, &role):
+		return err, true
+	case errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden):
+		if a.Explain != nil {
+			return a.Explain(registry, err), true
+		}
+		return fmt.Errorf("registry %s refused %s: %w", registry, a.Who, err), true
+	}
+	return err, false
 }
 
 // ErrConfiguration marks errors in the object's own configuration (a bad secret, a missing

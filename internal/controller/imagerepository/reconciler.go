@@ -9,14 +9,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -28,7 +26,6 @@ import (
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
-	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
 	"github.com/azimuth-gitops/azimuth/internal/oci"
 	"github.com/azimuth-gitops/azimuth/internal/tagstore"
@@ -103,11 +100,11 @@ func (r *Reconciler) scan(ctx context.Context, obj *imagev1.ImageRepository) err
 		return status.Fail("", imagev1.AuthenticationFailedReason, err)
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport)}
-	tags, err := remote.List(repo, opts...)
-	var terr *transport.Error
-	if errors.As(err, &terr) && terr.StatusCode == http.StatusUnauthorized && access.Invalidate(repo.RegistryStr()) {
+	var tags []string
+	err = access.Retry(repo.RegistryStr(), func() (err error) {
 		tags, err = remote.List(repo, opts...)
-	}
+		return err
+	})
 	if err != nil {
 		return listError(access, repo, err)
 	}
@@ -149,16 +146,8 @@ func compileExclusions(patterns []string) ([]*regexp.Regexp, error) {
 }
 
 func listError(access *oci.Access, repo name.Repository, err error) error {
-	var auth *entra.AuthError
-	var terr *transport.Error
-	switch {
-	case errors.As(err, &auth):
-		return status.Fail("", imagev1.AuthenticationFailedReason, err)
-	case errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden):
-		if access.Explain != nil {
-			return status.Fail("", imagev1.AuthenticationFailedReason, access.Explain(repo.RegistryStr(), err))
-		}
-		return status.Fail("", imagev1.AuthenticationFailedReason, fmt.Errorf("registry %s refused %s: %w", repo.RegistryStr(), access.Who, err))
+	if refusal, ok := access.Refusal(repo.RegistryStr(), err); ok {
+		return status.Fail("", imagev1.AuthenticationFailedReason, refusal)
 	}
 	return status.Fail("", imagev1.ReadOperationFailedReason, fmt.Errorf("failed to list the tags of %s: %w", repo, err))
 }

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
@@ -50,7 +48,7 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 	p := &plan{access: access}
 	p.options = []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport)}
 	var chosen tags.Ref
-	err = p.retryOnce(repo.RegistryStr(), func() error {
+	err = p.access.Retry(repo.RegistryStr(), func() error {
 		var list []string
 		if selector.NeedsTags() {
 			if list, err = remote.List(repo, p.options...); err != nil {
@@ -81,21 +79,10 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 	return p, nil
 }
 
-// retryOnce runs op, and once more with fresh credentials if the registry answered 401: a
-// cached token may have been revoked or rotated.
-func (p *plan) retryOnce(registry string, op func() error) error {
-	err := op()
-	var terr *transport.Error
-	if errors.As(err, &terr) && terr.StatusCode == http.StatusUnauthorized && p.access.Invalidate(registry) {
-		err = op()
-	}
-	return err
-}
-
 // pull downloads the chosen layer and stores it as the object's new artifact.
 func (r *Reconciler) pull(ctx context.Context, obj *sourcev1.OCIRepository, p *plan, dir string) (*meta.Artifact, error) {
 	var img v1.Image
-	err := p.retryOnce(p.ref.Context().RegistryStr(), func() (err error) {
+	err := p.access.Retry(p.ref.Context().RegistryStr(), func() (err error) {
 		img, err = remote.Image(p.ref.Context().Digest(p.digest.String()), p.options...)
 		return err
 	})

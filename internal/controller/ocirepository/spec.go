@@ -1,17 +1,13 @@
 package ocirepository
 
 import (
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
-	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/oci"
 	"github.com/azimuth-gitops/azimuth/internal/tags"
 )
@@ -60,19 +56,8 @@ func accessSpec(obj *sourcev1.OCIRepository) oci.Spec {
 // fetchError classifies a registry failure: refusals of the object's credentials are
 // authentication failures that name who was refused; anything else is a pull failure.
 func (r *Reconciler) fetchError(p *plan, repo name.Repository, err error) error {
-	var auth *entra.AuthError
-	var role *entra.RoleError
-	var terr *transport.Error
-	switch {
-	case errors.As(err, &auth), errors.As(err, &role):
-		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err)
-	case errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden):
-		if p != nil && p.access != nil && p.access.Explain != nil {
-			err = p.access.Explain(repo.RegistryStr(), err)
-		} else if p != nil && p.access != nil {
-			err = fmt.Errorf("registry %s refused %s: %w", repo.RegistryStr(), p.access.Who, err)
-		}
-		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err)
+	if refusal, ok := p.access.Refusal(repo.RegistryStr(), err); ok {
+		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, refusal)
 	}
 	return status.Fail(sourcev1.FetchFailedCondition, sourcev1.OCIPullFailedReason, fmt.Errorf("failed to pull %s: %w", repo, err))
 }
