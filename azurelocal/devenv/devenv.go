@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -95,7 +96,7 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 	if done(err); err != nil {
 		return env, fmt.Errorf("starting the local Azure: %w", err)
 	}
-	rules, err := transport.ParseConnectToList(joinLines(env.Azure.ConnectTo()))
+	rules, err := transport.ParseConnectToList(strings.Join(env.Azure.ConnectTo(), "\n"))
 	if err != nil {
 		return env, err
 	}
@@ -154,12 +155,4 @@ func (e *Env) RunControllers(ctx context.Context, c Controllers) (*manager.Manag
 		return nil, nil, fmt.Errorf("the controllers' caches did not sync")
 	}
 	return m, done, nil
-}
-
-func joinLines(lines []string) string {
-	out := ""
-	for _, l := range lines {
-		out += l + "\n"
-	}
-	return out
 }

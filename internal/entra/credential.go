@@ -3,6 +3,7 @@ package entra
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -198,9 +199,7 @@ func (c *Credential) fetch(ctx context.Context, scopes []string) (azcore.AccessT
 	code := 0
 	if err != nil {
 		var authErr *AuthError
-		if ae, ok := err.(*AuthError); ok {
-			authErr = ae
-		} else {
+		if !errors.As(err, &authErr) {
 			authErr = newAuthError(c.id, c.method, err, presented.get())
 		}
 		code, err = authErr.Code, authErr

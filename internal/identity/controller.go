@@ -45,7 +45,7 @@ func (r *Resolver) controller() (Identity, error) {
 		id.Kind, id.TokenFile = ControllerWorkloadIdentity, env("AZURE_FEDERATED_TOKEN_FILE")
 	default:
 		id.Kind, id.Source = NodeManagedIdentity, "the node (IMDS)"
-		id.TenantID, id.AuthorityHost = "", authority
+		id.TenantID = ""
 	}
 	return id, nil
 }

@@ -9,8 +9,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -112,12 +110,8 @@ func (r *Reconciler) upToDate(obj *sourcev1.OCIRepository, p *plan) bool {
 }
 
 func setArtifactCondition(obj *sourcev1.OCIRepository) {
-	conds := obj.GetConditions()
-	apimeta.SetStatusCondition(&conds, metav1.Condition{
-		Type: sourcev1.ArtifactInStorageCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason,
-		Message: fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision), ObservedGeneration: obj.Generation,
-	})
-	obj.SetConditions(conds)
+	status.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
+		fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision))
 }
 
 func (r *Reconciler) finalize(ctx context.Context, obj *sourcev1.OCIRepository, dir string) error {

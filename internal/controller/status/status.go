@@ -80,6 +80,11 @@ func Failed(obj Object, err error) error {
 	return e
 }
 
+// MarkTrue sets a condition of obj True, such as ArtifactInStorage.
+func MarkTrue(obj Object, condition, reason, message string) {
+	set(obj, condition, metav1.ConditionTrue, reason, message)
+}
+
 // Progressing marks obj as being reconciled.
 func Progressing(obj Object, message string) {
 	set(obj, meta.ReconcilingCondition, metav1.ConditionTrue, meta.ProgressingReason, message)
