@@ -9,7 +9,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/azimuth-gitops/azimuth/azurelocal/devenv/demo"
+	"github.com/azimuth-gitops/azimuth/devenv/demo"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
 

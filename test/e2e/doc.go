@@ -1,4 +1,4 @@
 // Package e2e runs the whole system as a user does: a real Kubernetes, the local Azure and
-// Azimuth's controllers (azurelocal/devenv), then applies Flux objects and watches them settle.
+// Azimuth's controllers (devenv), then applies Flux objects and watches them settle.
 // Production code reaches the local Azure only through the connect-to map and the local CA.
 package e2e

@@ -5,7 +5,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/azimuth-gitops/azimuth/azurelocal/devenv"
+	"github.com/azimuth-gitops/azimuth/devenv"
 )
 
 // push uploads an OCI artifact with one tar.gz layer of files to repository:tag of the local

@@ -42,7 +42,7 @@ import (
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
-	"github.com/azimuth-gitops/azimuth/azurelocal/devenv"
+	"github.com/azimuth-gitops/azimuth/devenv"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/internal/azure/acr"
 	"github.com/azimuth-gitops/azimuth/internal/entra"

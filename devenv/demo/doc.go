@@ -1,4 +1,4 @@
-// Package demo runs `azimuth dev up`: the whole system on one machine (azurelocal/devenv) with
+// Package demo runs `azimuth dev up`: the whole system on one machine (devenv) with
 // sample tenants that show each way an object reaches Azure, and a table of how they fared.
 //
 // Four tenants, one namespace each, cover the identities of DESIGN.md:

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/azimuth-gitops/azimuth/azurelocal/devenv"
+	"github.com/azimuth-gitops/azimuth/devenv"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/azimuth-gitops/azimuth/azurelocal/devenv"
+	"github.com/azimuth-gitops/azimuth/devenv"
 	"github.com/azimuth-gitops/azimuth/azurelocal/pki"
 )
 

@@ -12,7 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/azimuth-gitops/azimuth/azurelocal/devenv"
+	"github.com/azimuth-gitops/azimuth/devenv"
 )
 
 // The sample repositories of the registry.
