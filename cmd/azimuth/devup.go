@@ -9,8 +9,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/azimuth-gitops/azimuth/devenv/demo"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
+	"github.com/azimuth-gitops/azimuth/devenv/demo"
 )
 
 func newDevUpCmd() *cobra.Command {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/azimuth-gitops/azimuth/devenv"
 	"github.com/azimuth-gitops/azimuth/azurelocal/pki"
+	"github.com/azimuth-gitops/azimuth/devenv"
 )
 
 // TokenFile is where, under the state directory, the first manager's AZURE_FEDERATED_TOKEN_FILE

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/azimuth-gitops/azimuth/devenv"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
+	"github.com/azimuth-gitops/azimuth/devenv"
 )
 
 // Options configure Start.
