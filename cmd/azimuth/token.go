@@ -15,6 +15,11 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/azimuth-gitops/azimuth/internal/azure/acr"
+	"github.com/azimuth-gitops/azimuth/internal/azure/blob"
+	"github.com/azimuth-gitops/azimuth/internal/azure/devops"
+	"github.com/azimuth-gitops/azimuth/internal/azure/eventhubs"
+	"github.com/azimuth-gitops/azimuth/internal/azure/keyvault"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
 )
@@ -144,24 +149,26 @@ func kubeClient(kubeconfig, namespace string) (client.Client, string, error) {
 	return c, namespace, nil
 }
 
-// scopeNames are the short names --scope accepts.
+// scopeNames are the short names --scope accepts, in the order the help lists them.
 var scopeNames = []string{"acr", "storage", "keyvault", "eventhubs", "devops", "management"}
+
+// serviceScopes asks each service's adapter for its scope in a cloud.
+var serviceScopes = map[string]func(entra.Cloud) string{
+	"acr":       acr.ScopeFor,
+	"storage":   blob.ScopeFor,
+	"keyvault":  keyvault.ScopeFor,
+	"eventhubs": eventhubs.ScopeFor,
+	"devops":    devops.ScopeFor,
+	"management": func(c entra.Cloud) string {
+		rm, _ := c.Service(entra.ResourceManager)
+		return rm.Scope()
+	},
+}
 
 // scopeFor expands a short scope name for cloud; any other value is a scope already.
 func scopeFor(scope string, cloud entra.Cloud) string {
-	switch strings.ToLower(scope) {
-	case "acr":
-		return cloud.ContainerRegistryScope
-	case "storage":
-		return cloud.StorageScope
-	case "keyvault":
-		return cloud.KeyVaultScope
-	case "eventhubs":
-		return cloud.EventHubsScope
-	case "devops":
-		return cloud.DevOpsScope
-	case "management":
-		return cloud.ResourceManagerScope
+	if f, ok := serviceScopes[strings.ToLower(scope)]; ok {
+		return f(cloud)
 	}
 	return scope
 }

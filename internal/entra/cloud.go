@@ -8,62 +8,76 @@ import (
 	"strings"
 )
 
-// Cloud is an Azure cloud: where Entra ID is, and the scopes of the services Azimuth calls there.
+// Cloud is an Azure cloud as Entra ID sees it: where its authority is, and what a custom cloud
+// says of its services. As with azcore's cloud.Configuration, each service adapter
+// (internal/azure/<service>) knows its own audience and host suffixes in the well-known clouds;
+// Services carries only what a cloud's description adds, keyed by the name the adapter looks up.
 type Cloud struct {
 	Name string
 	// AuthorityHost is Entra ID's address, with a trailing slash.
 	AuthorityHost string
-	// RegistrySuffixes are the DNS suffixes of Azure Container Registry, with a leading dot.
-	RegistrySuffixes []string
-
-	ContainerRegistryScope string
-	StorageScope           string
-	KeyVaultScope          string
-	EventHubsScope         string
-	DevOpsScope            string
-	ResourceManagerScope   string
+	// Services holds what this cloud says of its services, by name. The well-known clouds name
+	// Resource Manager alone; a custom cloud read by LoadEnvironmentFile names every service its
+	// file describes.
+	Services map[ServiceName]Service
+	// EnvironmentFile is the file the cloud was read from, empty for a well-known cloud.
+	EnvironmentFile string
 }
 
-// The scopes of services whose audience is the same in every cloud.
-const (
-	ContainerRegistryScope = "https://containerregistry.azure.net/.default"
-	StorageScope           = "https://storage.azure.com/.default"
-	// EventHubsScope has a double slash: the Event Hubs SDK asks for exactly this.
-	EventHubsScope = "https://eventhubs.azure.net//.default"
-	// DevOpsScope is Azure DevOps' resource application ID.
-	DevOpsScope = "499b84ac-1321-427f-aa17-267ca6975798/.default"
-)
+// ServiceName names a service in Cloud.Services. Adapters define their own; the names of an
+// environment file's services are the file's field names without "Endpoint" or "DNSSuffix"
+// ("containerRegistry", "keyVault", "storageEndpoint" stays as written).
+type ServiceName string
 
+// ResourceManager is Azure Resource Manager, which every cloud describes.
+const ResourceManager ServiceName = "resourceManager"
+
+// Service is what a cloud says of one service. Empty fields are unknown, and the adapter
+// falls back on what it knows.
+type Service struct {
+	// Audience is the resource the service's tokens are issued for, such as
+	// https://management.azure.com/. The scope is Audience + ".default".
+	Audience string
+	// Endpoint is the service's address, when it has one address per cloud.
+	Endpoint string
+	// DNSSuffix is the domain the service's resources are named under, without a leading dot,
+	// such as azurecr.io.
+	DNSSuffix string
+}
+
+// Scope is the scope of a token for the service: its audience with /.default.
+func (s Service) Scope() string {
+	if s.Audience == "" {
+		return ""
+	}
+	return strings.TrimSuffix(s.Audience, "/") + "/.default"
+}
+
+// Service returns what the cloud says of name, and whether it says anything.
+func (c Cloud) Service(name ServiceName) (Service, bool) {
+	s, ok := c.Services[name]
+	return s, ok
+}
+
+func wellKnown(name, authority, management string) Cloud {
+	return Cloud{Name: name, AuthorityHost: authority, Services: map[ServiceName]Service{
+		ResourceManager: {Audience: management, Endpoint: management},
+	}}
+}
+
+// The well-known clouds, by the names azcore gives them.
 var (
 	// AzurePublic is the global Azure cloud.
-	AzurePublic = Cloud{
-		Name: "AzurePublic", AuthorityHost: "https://login.microsoftonline.com/",
-		RegistrySuffixes:       []string{".azurecr.io", ".azurecr.de"},
-		ContainerRegistryScope: ContainerRegistryScope, StorageScope: StorageScope,
-		KeyVaultScope: "https://vault.azure.net/.default", EventHubsScope: EventHubsScope,
-		DevOpsScope: DevOpsScope, ResourceManagerScope: "https://management.azure.com/.default",
-	}
+	AzurePublic = wellKnown("AzurePublic", "https://login.microsoftonline.com/", "https://management.azure.com/")
 	// AzureGovernment is Azure US Government.
-	AzureGovernment = Cloud{
-		Name: "AzureGovernment", AuthorityHost: "https://login.microsoftonline.us/",
-		RegistrySuffixes:       []string{".azurecr.us"},
-		ContainerRegistryScope: ContainerRegistryScope, StorageScope: StorageScope,
-		KeyVaultScope: "https://vault.usgovcloudapi.net/.default", EventHubsScope: EventHubsScope,
-		DevOpsScope: DevOpsScope, ResourceManagerScope: "https://management.usgovcloudapi.net/.default",
-	}
+	AzureGovernment = wellKnown("AzureGovernment", "https://login.microsoftonline.us/", "https://management.usgovcloudapi.net/")
 	// AzureChina is Azure operated by 21Vianet.
-	AzureChina = Cloud{
-		Name: "AzureChina", AuthorityHost: "https://login.chinacloudapi.cn/",
-		RegistrySuffixes:       []string{".azurecr.cn"},
-		ContainerRegistryScope: ContainerRegistryScope, StorageScope: StorageScope,
-		KeyVaultScope: "https://vault.azure.cn/.default", EventHubsScope: EventHubsScope,
-		DevOpsScope: DevOpsScope, ResourceManagerScope: "https://management.chinacloudapi.cn/.default",
-	}
+	AzureChina = wellKnown("AzureChina", "https://login.chinacloudapi.cn/", "https://management.chinacloudapi.cn/")
 )
 
 // CloudForAuthority returns the cloud whose Entra ID is at authorityHost; an empty host is the
-// public cloud. A host Azimuth does not know is a cloud of its own with the public scopes, so
-// that a private authority still works.
+// public cloud. A host Azimuth does not know is a cloud of its own, named "custom", whose
+// services take the public cloud's values, so that a private authority still works.
 func CloudForAuthority(authorityHost string) Cloud {
 	host := strings.ToLower(authorityHost)
 	switch {
@@ -81,46 +95,49 @@ func CloudForAuthority(authorityHost string) Cloud {
 	return c
 }
 
-// environmentFile is the subset of cloud-provider-azure's environment file that describes a
-// custom cloud, read from AZURE_ENVIRONMENT_FILEPATH.
-type environmentFile struct {
-	Name                       string `json:"name"`
-	ActiveDirectoryEndpoint    string `json:"activeDirectoryEndpoint"`
-	ContainerRegistryDNSSuffix string `json:"containerRegistryDNSSuffix"`
-	ResourceManagerEndpoint    string `json:"resourceManagerEndpoint"`
-	TokenAudience              string `json:"tokenAudience"`
-	KeyVaultDNSSuffix          string `json:"keyVaultDNSSuffix"`
-}
-
-// LoadEnvironmentFile reads a custom cloud from an environment file, as AKS on Azure Stack and
-// other private clouds describe themselves. As in Flux, resourceManagerEndpoint and
-// tokenAudience are required, and registries need containerRegistryDNSSuffix.
+// LoadEnvironmentFile reads a custom cloud from an environment file (cloud-provider-azure's
+// format, named by AZURE_ENVIRONMENT_FILEPATH), as AKS on Azure Stack and other private clouds
+// describe themselves. As in Flux, resourceManagerEndpoint and tokenAudience are required. Every
+// other "…Endpoint" and "…DNSSuffix" string field becomes a service of the cloud, for the
+// adapters to read.
 func LoadEnvironmentFile(path string) (Cloud, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return Cloud{}, fmt.Errorf("reading the cloud environment file named by AZURE_ENVIRONMENT_FILEPATH: %w", err)
 	}
-	var f environmentFile
-	if err := json.Unmarshal(data, &f); err != nil {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(data, &fields); err != nil {
 		return Cloud{}, fmt.Errorf("the cloud environment file %s is not valid JSON: %w", path, err)
 	}
-	if f.ResourceManagerEndpoint == "" || f.TokenAudience == "" {
+	str := func(key string) string {
+		var s string
+		_ = json.Unmarshal(fields[key], &s)
+		return s
+	}
+	if str("resourceManagerEndpoint") == "" || str("tokenAudience") == "" {
 		return Cloud{}, errors.New("resourceManagerEndpoint and tokenAudience must be set in the environment file " + path)
 	}
-	c := CloudForAuthority(f.ActiveDirectoryEndpoint)
-	if f.Name != "" {
-		c.Name = f.Name
+	c := CloudForAuthority(str("activeDirectoryEndpoint"))
+	if name := str("name"); name != "" {
+		c.Name = name
 	}
-	c.ResourceManagerScope = strings.TrimSuffix(f.TokenAudience, "/") + "/.default"
-	// A custom cloud has no registry audience of its own: registries accept Resource Manager
-	// tokens there, as Flux assumes too.
-	c.ContainerRegistryScope = strings.TrimSuffix(f.ResourceManagerEndpoint, "/") + "/.default"
-	c.RegistrySuffixes = nil
-	if f.ContainerRegistryDNSSuffix != "" {
-		c.RegistrySuffixes = []string{"." + strings.TrimPrefix(f.ContainerRegistryDNSSuffix, ".")}
+	c.Services, c.EnvironmentFile = map[ServiceName]Service{}, path
+	for key := range fields {
+		v := str(key)
+		switch {
+		case v == "":
+		case strings.HasSuffix(key, "DNSSuffix"):
+			s := c.Services[ServiceName(strings.TrimSuffix(key, "DNSSuffix"))]
+			s.DNSSuffix = strings.TrimPrefix(v, ".")
+			c.Services[ServiceName(strings.TrimSuffix(key, "DNSSuffix"))] = s
+		case strings.HasSuffix(key, "Endpoint"):
+			s := c.Services[ServiceName(strings.TrimSuffix(key, "Endpoint"))]
+			s.Endpoint = v
+			c.Services[ServiceName(strings.TrimSuffix(key, "Endpoint"))] = s
+		}
 	}
-	if f.KeyVaultDNSSuffix != "" {
-		c.KeyVaultScope = "https://" + strings.TrimPrefix(f.KeyVaultDNSSuffix, ".") + "/.default"
-	}
+	rm := c.Services[ResourceManager]
+	rm.Audience = str("tokenAudience")
+	c.Services[ResourceManager] = rm
 	return c, nil
 }

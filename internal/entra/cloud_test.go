@@ -22,8 +22,8 @@ func TestCloudForAuthority(t *testing.T) {
 			t.Errorf("CloudForAuthority(%q) = %s, want %s", host, got, want)
 		}
 	}
-	if gov := CloudForAuthority("https://login.microsoftonline.us/"); gov.KeyVaultScope != "https://vault.usgovcloudapi.net/.default" || gov.RegistrySuffixes[0] != ".azurecr.us" {
-		t.Errorf("US Government cloud = %+v", gov)
+	if gov, _ := CloudForAuthority("https://login.microsoftonline.us/").Service(ResourceManager); gov.Scope() != "https://management.usgovcloudapi.net/.default" {
+		t.Errorf("US Government Resource Manager = %+v", gov)
 	}
 }
 
@@ -42,9 +42,15 @@ func TestLoadEnvironmentFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Name != "AzureStackCloud" || c.AuthorityHost != "https://login.stack.example/" ||
-		c.ContainerRegistryScope != "https://management.stack.example/.default" || c.RegistrySuffixes[0] != ".azurecr.stack.example" {
+	if c.Name != "AzureStackCloud" || c.AuthorityHost != "https://login.stack.example/" || c.EnvironmentFile == "" {
 		t.Fatalf("cloud = %+v", c)
+	}
+	// Services are the file's, by its own field names; entra knows none of them but Resource Manager.
+	if s, ok := c.Service("containerRegistry"); !ok || s.DNSSuffix != "azurecr.stack.example" {
+		t.Errorf("containerRegistry = %+v, %v", s, ok)
+	}
+	if rm, _ := c.Service(ResourceManager); rm.Endpoint != "https://management.stack.example/" || rm.Scope() != "https://management.stack.example/.default" {
+		t.Errorf("resourceManager = %+v", rm)
 	}
 	if _, err := LoadEnvironmentFile(write(`{"resourceManagerEndpoint":"https://m/"}`)); err == nil || !strings.Contains(err.Error(), "tokenAudience must be set") {
 		t.Fatalf("missing tokenAudience: %v", err)

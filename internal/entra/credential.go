@@ -159,6 +159,12 @@ func (c *Credential) Method() string { return c.method }
 // Identity returns the identity the credential acts as.
 func (c *Credential) Identity() identity.Identity { return c.id }
 
+// String names the identity and where it came from, for messages; never secret material.
+func (c *Credential) String() string { return c.id.String() }
+
+// ClientID is the identity's client ID, empty for a node's system-assigned managed identity.
+func (c *Credential) ClientID() string { return c.id.ClientID }
+
 // Cloud returns the cloud the identity's authority host names.
 func (c *Credential) Cloud() Cloud { return c.cloud }
 

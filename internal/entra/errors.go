@@ -3,10 +3,14 @@ package entra
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"regexp"
-	"strconv"
+	"net/http"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/azimuth-gitops/azimuth/internal/identity"
 )
@@ -25,6 +29,8 @@ type AuthError struct {
 	Description string
 	// Hint says what to change, with a command where one helps.
 	Hint string
+	// Troubleshoot is the Azure SDK's troubleshooting page for the credential, when it has one.
+	Troubleshoot string
 
 	err error
 }
@@ -34,53 +40,98 @@ func (e *AuthError) Error() string {
 	if e.Hint != "" {
 		msg = strings.TrimRight(msg, " .") + ". " + e.Hint
 	}
+	if e.Troubleshoot != "" {
+		msg = strings.TrimRight(msg, " .") + ". To troubleshoot, visit " + e.Troubleshoot
+	}
 	return msg
+}
+
+// troubleshootAnchors are the anchors of azidentity's troubleshooting guide, by credential.
+var troubleshootAnchors = map[string]string{
+	"ClientAssertionCredential":   "client-assertion",
+	"ClientCertificateCredential": "client-cert",
+	"ClientSecretCredential":      "client-secret",
+	"ManagedIdentityCredential":   "managed-id",
+	"WorkloadIdentityCredential":  "workload",
+}
+
+func troubleshootLink(method string) string {
+	if anchor, ok := troubleshootAnchors[method]; ok {
+		return "https://aka.ms/azsdk/go/identity/troubleshoot#" + anchor
+	}
+	return ""
 }
 
 // Unwrap returns azidentity's error.
 func (e *AuthError) Unwrap() error { return e.err }
 
-var (
-	aadstsPattern   = regexp.MustCompile(`AADSTS(\d+): (.*?)(?:\\r\\n|\r\n| Trace ID:|"|$)`)
-	responsePattern = regexp.MustCompile(`(?s)RESPONSE \d+[^\n]*\n-+\n(.*?)\n-+`)
-)
+// entraError is the body of Entra ID's (and IMDS's) error answers.
+type entraError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+	Codes       []int  `json:"error_codes"`
+}
+
+// maxDescription bounds what an AuthError quotes of an answer that is not Entra ID's JSON (a
+// proxy's or a gateway's page).
+const maxDescription = 300
 
 // newAuthError explains err, the failure of method for id. presented is the federated assertion
 // that was sent, if any; its issuer and subject go into the hint, never the assertion itself.
+//
+// Entra ID's answer is read from the response azidentity keeps (*azidentity.AuthenticationFailedError),
+// never from its error text; a failure without an answer (a network error) keeps its whole cause.
 func newAuthError(id identity.Identity, method string, err error, presented string) *AuthError {
-	e := &AuthError{Identity: id.String(), Method: method, err: err}
-	text := err.Error()
-	if m := aadstsPattern.FindStringSubmatch(text); m != nil {
-		e.Code, _ = strconv.Atoi(m[1])
-		e.Description = "AADSTS" + m[1] + ": " + strings.TrimSpace(unescapeJSON(m[2]))
-	} else if m := responsePattern.FindStringSubmatch(text); m != nil {
-		e.Description = strings.Join(strings.Fields(m[1]), " ")
+	e := &AuthError{Identity: id.String(), Method: method, Troubleshoot: troubleshootLink(method), err: err}
+	var failed *azidentity.AuthenticationFailedError
+	if errors.As(err, &failed) && failed.RawResponse != nil {
+		e.Code, e.Description = describeResponse(failed.RawResponse)
 	} else {
-		e.Description = firstLine(text)
+		e.Description = oneLine(err.Error())
+		if strings.Contains(e.Description, e.Troubleshoot) {
+			e.Troubleshoot = "" // azidentity's text has the link already
+		}
 	}
 	e.Hint = hint(id, e.Code, presented)
 	return e
 }
 
-// unescapeJSON decodes the escapes of s, a piece of a JSON string (azidentity quotes the response
-// body as it came, so "&" may arrive as "\u0026"). A piece that does not decode is kept as it is.
-func unescapeJSON(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
+// describeResponse reads Entra ID's error code and the first sentence group of its description
+// (without the trace and correlation IDs), or the status and the start of any other body.
+func describeResponse(resp *http.Response) (int, string) {
+	body, err := runtime.Payload(resp)
+	var answer entraError
+	if err == nil && json.Unmarshal(body, &answer) == nil && (answer.Description != "" || answer.Error != "") {
+		desc := answer.Description
+		if desc == "" {
+			desc = answer.Error
+		}
+		desc, _, _ = strings.Cut(desc, "\r\n")
+		desc, _, _ = strings.Cut(desc, " Trace ID:")
+		code := 0
+		if len(answer.Codes) > 0 {
+			code = answer.Codes[0]
+		}
+		return code, strings.TrimSpace(desc)
 	}
-	var out string
-	if json.Unmarshal([]byte(`"`+s+`"`), &out) != nil {
-		return s
+	desc := fmt.Sprintf("HTTP %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	if text := oneLine(string(body)); text != "" {
+		desc += ": " + truncate(text, maxDescription)
 	}
-	return out
+	return 0, desc
 }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = strings.TrimSpace(s[:i])
+// oneLine folds s onto one line, so a multi-line cause keeps every part.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // hint says, for each error Entra ID gives, what the user should change.

@@ -121,7 +121,7 @@ func TestEveryIdentityKindGetsAToken(t *testing.T) {
 			setup: bucketSecret(map[string]string{"tenantId": tenantID, "clientId": certApp, "clientCertificate": string(la.certPEM),
 				"clientCertificateSendChain": "true"}),
 			kind: identity.ClientCertificate, method: "ClientCertificateCredential",
-			scope: AzurePublic.KeyVaultScope, aud: vault, appID: certApp, oid: certAppOID,
+			scope: keyVaultScope, aud: vault, appID: certApp, oid: certAppOID,
 		},
 		{
 			name: "Bucket client certificate, PKCS#12 (AES) with a password",
@@ -154,26 +154,26 @@ func TestEveryIdentityKindGetsAToken(t *testing.T) {
 			name:  "sops.azure-kv YAML, client secret",
 			setup: sopsSecret("tenantId: " + tenantID + "\nclientId: " + secretApp + "\nclientSecret: " + appSecret + "\n"),
 			kind:  identity.ClientSecret, method: "ClientSecretCredential",
-			scope: AzurePublic.KeyVaultScope, aud: vault, appID: secretApp, oid: secretAppOID,
+			scope: keyVaultScope, aud: vault, appID: secretApp, oid: secretAppOID,
 		},
 		{
 			name: "sops.azure-kv JSON, client certificate sending the chain",
 			setup: sopsSecret(`{"tenantId": "` + tenantID + `", "clientId": "` + certApp + `", "clientCertificate": ` + jsonString(string(la.certPEM)) +
 				`, "clientCertificateSendChain": true}`),
 			kind: identity.ClientCertificate, method: "ClientCertificateCredential",
-			scope: AzurePublic.KeyVaultScope, aud: vault, appID: certApp, oid: certAppOID,
+			scope: keyVaultScope, aud: vault, appID: certApp, oid: certAppOID,
 		},
 		{
 			name:  "sops.azure-kv az CLI output (appId, tenant, password)",
 			setup: sopsSecret(`{"appId": "` + secretApp + `", "displayName": "flux", "password": "` + appSecret + `", "tenant": "` + tenantID + `"}`),
 			kind:  identity.ClientSecret, method: "ClientSecretCredential",
-			scope: AzurePublic.KeyVaultScope, aud: vault, appID: secretApp, oid: secretAppOID,
+			scope: keyVaultScope, aud: vault, appID: secretApp, oid: secretAppOID,
 		},
 		{
 			name:  "sops.azure-kv managed identity by client ID",
 			setup: sopsSecret("clientId: " + secretMI + "\n"),
 			kind:  identity.ManagedIdentity, method: "ManagedIdentityCredential",
-			scope: AzurePublic.KeyVaultScope, aud: vault, appID: secretMI, oid: secretMIOID,
+			scope: keyVaultScope, aud: vault, appID: secretMI, oid: secretMIOID,
 		},
 		{
 			name: "controller workload identity (token file)",
@@ -260,16 +260,3 @@ func TestEveryIdentityKindGetsAToken(t *testing.T) {
 	}
 }
 
-func TestStorageKeysAreNotEntraIdentities(t *testing.T) {
-	id, err := identity.ParseBucketSecret("ns", "storage", map[string][]byte{"accountKey": []byte("a2V5")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = NewProvider(nil).Credential(id, nil)
-	if err == nil || !strings.Contains(err.Error(), "not a Microsoft Entra ID identity") {
-		t.Fatalf("err = %v, want a refusal", err)
-	}
-	if strings.Contains(err.Error(), "a2V5") {
-		t.Fatalf("the error quotes the account key: %v", err)
-	}
-}

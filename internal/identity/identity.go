@@ -25,8 +25,6 @@ const (
 	// NodeManagedIdentity is the node's managed identity: system-assigned, or the user-assigned
 	// one AZURE_CLIENT_ID selects.
 	NodeManagedIdentity
-	// StorageKey is not an Entra identity: a Bucket secret with a storage account key or SAS.
-	StorageKey
 )
 
 func (k Kind) String() string {
@@ -43,8 +41,6 @@ func (k Kind) String() string {
 		return "controller workload identity"
 	case NodeManagedIdentity:
 		return "node managed identity"
-	case StorageKey:
-		return "storage key"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }
@@ -79,7 +75,7 @@ type Identity struct {
 	// empty means the public cloud.
 	AuthorityHost string
 
-	// Secret holds the material of ClientSecret, ClientCertificate and StorageKey identities.
+	// Secret holds the material of ClientSecret and ClientCertificate identities.
 	Secret Secret
 	// TokenFile is the controller's federated token file, for ControllerWorkloadIdentity.
 	TokenFile string
@@ -100,8 +96,6 @@ func (id Identity) String() string {
 		if id.ClientID != "" {
 			who = fmt.Sprintf("the node's managed identity with client ID %s", id.ClientID)
 		}
-	case StorageKey:
-		who = "a storage account key"
 	default:
 		who = fmt.Sprintf("%s (client ID %s", id.Kind, id.ClientID)
 		if id.TenantID != "" {
@@ -122,8 +116,6 @@ type Secret struct {
 	Certificate          []byte // PEM or PKCS#12
 	CertificatePassword  string
 	SendCertificateChain bool
-	AccountKey           string
-	SASToken             string
 }
 
 // String hides the material.

@@ -12,6 +12,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
 )
 
 // The service-account annotations object-level workload identity reads, as AKS's webhook does.
@@ -128,6 +130,9 @@ func (e *FeatureGateError) Error() string {
 // Terminal reports that retrying cannot help.
 func (e *FeatureGateError) Terminal() bool { return true }
 
+// Reason is the reason Flux gives the object's status.
+func (e *FeatureGateError) Reason() string { return meta.FeatureGateDisabledReason }
+
 func (r *Resolver) fromSecret(ctx context.Context, req Request) (Identity, bool, error) {
 	var secret corev1.Secret
 	key := types.NamespacedName{Namespace: req.Namespace, Name: req.SecretName}
@@ -161,16 +166,8 @@ func (r *Resolver) fromServiceAccount(ctx context.Context, namespace, name strin
 	}
 	clientID, hasClient := sa.Annotations[ClientIDAnnotation]
 	tenantID, hasTenant := sa.Annotations[TenantIDAnnotation]
-	var missing []string
-	if !hasClient || strings.TrimSpace(clientID) == "" {
-		missing = append(missing, ClientIDAnnotation)
-	}
-	if !hasTenant || strings.TrimSpace(tenantID) == "" {
-		missing = append(missing, TenantIDAnnotation)
-	}
-	if len(missing) > 0 {
-		return Identity{}, fmt.Errorf("service account '%s/%s' lacks the annotation %s: set it to the managed identity's or application's %s",
-			namespace, name, strings.Join(missing, " and "), strings.TrimPrefix(strings.Join(missing, ", "), "azure.workload.identity/"))
+	if err := missingAnnotations(namespace, name, !hasClient || strings.TrimSpace(clientID) == "", !hasTenant || strings.TrimSpace(tenantID) == ""); err != nil {
+		return Identity{}, err
 	}
 	return Identity{
 		Kind: WorkloadIdentity, Level: ObjectLevel,
@@ -179,6 +176,22 @@ func (r *Resolver) fromServiceAccount(ctx context.Context, namespace, name strin
 		TenantID: strings.TrimSpace(tenantID), ClientID: strings.TrimSpace(clientID),
 		Assertion: r.tokenRequester(namespace, name),
 	}, nil
+}
+
+// missingAnnotations says which workload identity annotations a service account lacks, and what
+// to set them to.
+func missingAnnotations(namespace, name string, noClient, noTenant bool) error {
+	sa := fmt.Sprintf("service account '%s/%s'", namespace, name)
+	const who = "of the managed identity or application it acts as"
+	switch {
+	case noClient && noTenant:
+		return fmt.Errorf("%s lacks the annotations %s and %s: set them to the client ID and the tenant ID %s", sa, ClientIDAnnotation, TenantIDAnnotation, who)
+	case noClient:
+		return fmt.Errorf("%s lacks the annotation %s: set it to the client ID %s", sa, ClientIDAnnotation, who)
+	case noTenant:
+		return fmt.Errorf("%s lacks the annotation %s: set it to the tenant ID %s", sa, TenantIDAnnotation, who)
+	}
+	return nil
 }
 
 // tokenRequester asks the API server for a token of the service account, when one is needed.

@@ -190,3 +190,21 @@ func TestControllerIdentityFromEnvironment(t *testing.T) {
 		})
 	}
 }
+
+func TestMissingAnnotationsSaysWhatToSet(t *testing.T) {
+	for _, tt := range []struct {
+		noClient, noTenant bool
+		want               string
+	}{
+		{true, true, "service account 'ns/app' lacks the annotations azure.workload.identity/client-id and azure.workload.identity/tenant-id: set them to the client ID and the tenant ID of the managed identity or application it acts as"},
+		{true, false, "service account 'ns/app' lacks the annotation azure.workload.identity/client-id: set it to the client ID of the managed identity or application it acts as"},
+		{false, true, "service account 'ns/app' lacks the annotation azure.workload.identity/tenant-id: set it to the tenant ID of the managed identity or application it acts as"},
+	} {
+		if err := missingAnnotations("ns", "app", tt.noClient, tt.noTenant); err == nil || err.Error() != tt.want {
+			t.Errorf("got %v\nwant %s", err, tt.want)
+		}
+	}
+	if err := missingAnnotations("ns", "app", false, false); err != nil {
+		t.Errorf("nothing missing: %v", err)
+	}
+}

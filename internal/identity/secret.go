@@ -36,10 +36,15 @@ func (e *SecretError) Error() string {
 
 const bucketRequirement = "requires a 'clientId' or 'accountKey' field, a combination of 'tenantId', 'clientId' and 'clientSecret', or 'tenantId', 'clientId' and 'clientCertificate'"
 
+// ErrStaticCredential is a Bucket secret that holds a storage account key or SAS rather than an
+// Entra identity; package access reads those.
+var ErrStaticCredential = errors.New("the secret holds a storage account key or SAS, not a Microsoft Entra ID identity")
+
 // ParseBucketSecret reads a Bucket's secretRef as Flux does (keys tenantId, clientId,
 // clientSecret, clientCertificate, clientCertificatePassword, clientCertificateSendChain,
 // authorityHost, accountKey, sasKey). The first complete credential wins, in Flux's order:
-// client secret, certificate, managed identity by client ID, account key, SAS.
+// client secret, certificate, managed identity by client ID, account key, SAS. A secret whose
+// credential is an account key or a SAS gives ErrStaticCredential.
 func ParseBucketSecret(namespace, name string, data map[string][]byte) (Identity, error) {
 	fail := func(key, reason string) (Identity, error) {
 		return Identity{}, &SecretError{Namespace: namespace, Name: name, Key: key, Reason: reason}
@@ -73,10 +78,8 @@ func ParseBucketSecret(namespace, name string, data map[string][]byte) (Identity
 		}
 	case id.ClientID != "":
 		id.Kind = ManagedIdentity
-	case len(data["accountKey"]) > 0:
-		id.Kind, id.Secret.AccountKey = StorageKey, string(data["accountKey"])
-	case len(data["sasKey"]) > 0:
-		id.Kind, id.Secret.SASToken = StorageKey, strings.TrimPrefix(string(data["sasKey"]), "?")
+	case len(data["accountKey"]) > 0, len(data["sasKey"]) > 0:
+		return Identity{}, ErrStaticCredential
 	case id.AuthorityHost != "":
 		return fail("", "it sets only 'authorityHost'; "+bucketRequirement)
 	default:

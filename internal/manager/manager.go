@@ -30,6 +30,7 @@ import (
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/artifact"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
@@ -68,14 +69,6 @@ type Options struct {
 	WatchNamespaces []string
 	// Concurrency is the number of objects each controller reconciles at once. Default: 4.
 	Concurrency int
-	// Wiring supplies the service adapters (registry keychains). Default: AzureWiring().
-	Wiring Wiring
-}
-
-// Wiring is the service-specific parts the reconcilers need.
-type Wiring struct {
-	AzureKeychain func(*entra.Credential, http.RoundTripper) oci.RegistryKeychain
-	ExplainDenied func(*entra.Credential, string, error) error
 }
 
 // Scheme returns a scheme with Kubernetes' kinds and Azimuth's.
@@ -109,9 +102,6 @@ func (o *Options) defaults() error {
 	}
 	if o.HealthAddr == "" {
 		o.HealthAddr = ":9440"
-	}
-	if o.Wiring.AzureKeychain == nil {
-		o.Wiring = AzureWiring()
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -217,9 +207,6 @@ func (m *Manager) setupReconcilers(opts Options) error {
 	if entraOpts.Registerer == nil && opts.MetricsAddr != "0" {
 		entraOpts.Registerer = metrics.Registry
 	}
-	access := &oci.Factory{
-		Client: m.GetClient(), Resolver: resolver, Entra: entra.NewProvider(&entraOpts), Transport: opts.Transport,
-		AzureKeychain: opts.Wiring.AzureKeychain, ExplainDenied: opts.Wiring.ExplainDenied,
-	}
-	return m.setup(opts, access)
+	credentials := access.NewResolver(m.GetClient(), resolver, entra.NewProvider(&entraOpts), opts.Transport)
+	return m.setup(opts, oci.NewFactory(credentials))
 }

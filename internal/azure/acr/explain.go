@@ -47,8 +47,6 @@ func (a Access) String() string {
 //
 // The resource ID of a registry cannot be known from its host, so the scope is the command that
 // prints it: $(az acr show --name REG --query id --output tsv).
-//
-// The reconcilers' seam (oci.Factory.ExplainDenied) is Explain with Pull.
 func Explain(err error, cred azcore.TokenCredential, registry string, access Access) error {
 	return explain(err, cred, registryHost(registry), "", access, "")
 }
@@ -89,8 +87,8 @@ func explain(err error, cred azcore.TokenCredential, host, repository string, ac
 		// A 403 may have other causes (a firewall rule, a disabled registry): keep the registry's words.
 		re.Service += fmt.Sprintf(", which answered 403 %s", diagnostics(terr))
 	}
-	if id, ok := cred.(identified); ok {
-		re.Identity, re.ClientID = id.Identity().String(), id.Identity().ClientID
+	if id, ok := cred.(described); ok {
+		re.Identity, re.ClientID = id.String(), id.ClientID()
 	}
 	switch {
 	case re.ClientID == "" && objectID != "":

@@ -13,7 +13,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/azimuth-gitops/azimuth/internal/entra"
-	"github.com/azimuth-gitops/azimuth/internal/identity"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
@@ -23,8 +22,9 @@ type KeychainOptions struct {
 	// (internal/transport.New with the object's proxy and CA), so both reach the registry the same
 	// way. Default: transport.New(nil).
 	Transport http.RoundTripper
-	// Cloud decides which hosts are registries and the scope of the Entra token. Default: the
-	// credential's Cloud() when it has one (*entra.Credential), else entra.AzurePublic.
+	// Cloud decides which hosts are registries and the scope of the Entra token (ScopeFor).
+	// Default: the credential's Cloud() when it has one (*entra.Credential), else
+	// entra.AzurePublic.
 	Cloud *entra.Cloud
 	// Cache shares refresh tokens with other keychains. A controller makes one Cache and gives it
 	// to every keychain, since keychains live for one reconcile. Default: a cache for this
@@ -60,8 +60,12 @@ var (
 // What *entra.Credential offers beyond azcore.TokenCredential; other credentials work without.
 type (
 	invalidator interface{ Invalidate(scopes ...string) }
-	identified  interface{ Identity() identity.Identity }
-	clouded     interface{ Cloud() entra.Cloud }
+	// described names the identity for messages (its String) and for role commands.
+	described interface {
+		String() string
+		ClientID() string
+	}
+	clouded interface{ Cloud() entra.Cloud }
 )
 
 // NewKeychain returns a keychain that acts as cred.
@@ -86,12 +90,8 @@ func NewKeychain(cred azcore.TokenCredential, opts *KeychainOptions) *Keychain {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
-	scope := cloud.ContainerRegistryScope
-	if scope == "" {
-		scope = entra.ContainerRegistryScope
-	}
 	return &Keychain{
-		cred: cred, client: &http.Client{Transport: o.Transport}, cloud: cloud, scope: scope,
+		cred: cred, client: &http.Client{Transport: o.Transport}, cloud: cloud, scope: ScopeFor(cloud),
 		cache: o.Cache, timeout: o.Timeout, principals: map[string]principal{},
 	}
 }
@@ -209,8 +209,8 @@ func (k *Keychain) Retry(registry string, op func() error) error {
 
 // identity names the credential's identity for messages.
 func (k *Keychain) identity() string {
-	if id, ok := k.cred.(identified); ok {
-		return id.Identity().String()
+	if id, ok := k.cred.(described); ok {
+		return id.String()
 	}
 	return ""
 }

@@ -245,8 +245,9 @@ func TestOtherHostsAreAnonymous(t *testing.T) {
 // TestExchangeRefused: a registry that refuses the token's audience gets an error that names the
 // identity and says what to change.
 func TestExchangeRefused(t *testing.T) {
+	// A cloud read from an environment file: its registries take Resource Manager tokens.
 	armCloud := entra.AzurePublic
-	armCloud.ContainerRegistryScope = armCloud.ResourceManagerScope
+	armCloud.EnvironmentFile = "azurestackcloud.json"
 	id := secretIdentity(pusher)
 	kc := keychain(t, id, &acr.KeychainOptions{Cloud: &armCloud})
 	reg, _ := name.NewRegistry(armless)

@@ -19,7 +19,7 @@ var registryPattern = regexp.MustCompile(Pattern)
 // ParseRegistry returns the registry host of an artifact repository, read as Flux reads it: the
 // string without oci:// and trailing slashes is either a host ("myreg.azurecr.io") or an image
 // reference whose registry is taken ("myreg.azurecr.io/app:1.0"). The host must match Pattern
-// or end with one of the cloud's RegistrySuffixes (a custom cloud's containerRegistryDNSSuffix).
+// or end with a custom cloud's containerRegistryDNSSuffix.
 // Matching ignores case, as DNS does.
 func ParseRegistry(repository string, c entra.Cloud) (string, error) {
 	s := strings.TrimRight(strings.TrimPrefix(repository, "oci://"), "/")
@@ -34,37 +34,21 @@ func ParseRegistry(repository string, c entra.Cloud) (string, error) {
 	if IsRegistry(host, c) {
 		return host, nil
 	}
-	if custom := customSuffixes(c); len(custom) > 0 {
-		return "", fmt.Errorf("invalid Azure registry: '%s'. must end with %s", host, strings.Join(custom, " or "))
+	if custom := customSuffix(c); custom != "" && !registryPattern.MatchString("x"+custom) {
+		return "", fmt.Errorf("invalid Azure registry: '%s'. must end with %s", host, strings.TrimPrefix(custom, "."))
 	}
 	return "", fmt.Errorf("invalid Azure registry: '%s'. must match %s", host, Pattern)
 }
 
 // IsRegistry reports whether host (no scheme, no path, no port) is an Azure Container Registry:
-// it matches Pattern, or it is a name under one of the cloud's RegistrySuffixes.
+// it matches Pattern, or it is a name under a custom cloud's registry suffix.
 func IsRegistry(host string, c entra.Cloud) bool {
 	h := strings.ToLower(host)
 	if registryPattern.MatchString(h) {
 		return true
 	}
-	for _, suffix := range c.RegistrySuffixes {
-		suffix = "." + strings.TrimPrefix(strings.ToLower(suffix), ".")
-		if suffix != "." && len(h) > len(suffix) && strings.HasSuffix(h, suffix) {
-			return true
-		}
-	}
-	return false
-}
-
-// customSuffixes are the cloud's registry suffixes that Pattern does not cover.
-func customSuffixes(c entra.Cloud) []string {
-	var out []string
-	for _, suffix := range c.RegistrySuffixes {
-		if !registryPattern.MatchString("x" + "." + strings.TrimPrefix(strings.ToLower(suffix), ".")) {
-			out = append(out, strings.TrimPrefix(suffix, "."))
-		}
-	}
-	return out
+	suffix := customSuffix(c)
+	return suffix != "" && len(h) > len(suffix) && strings.HasSuffix(h, suffix)
 }
 
 // registryHost normalises a go-containerregistry registry string for recognition and caching:

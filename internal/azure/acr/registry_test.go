@@ -9,7 +9,7 @@ import (
 
 func customCloud(suffix string) entra.Cloud {
 	c := entra.CloudForAuthority("https://login.contoso.example/")
-	c.RegistrySuffixes = []string{suffix}
+	c.Services = map[entra.ServiceName]entra.Service{ServiceName: {DNSSuffix: suffix}}
 	return c
 }
 
@@ -97,4 +97,18 @@ func FuzzParseRegistry(f *testing.F) {
 			t.Fatalf("ParseRegistry(%q) = %q, not a host", s, host)
 		}
 	})
+}
+
+func TestScopeFor(t *testing.T) {
+	for _, c := range []entra.Cloud{entra.AzurePublic, entra.AzureGovernment, entra.AzureChina, customCloud("azurecr.contoso.example")} {
+		if got := ScopeFor(c); got != Scope {
+			t.Errorf("ScopeFor(%s) = %s, want %s", c.Name, got, Scope)
+		}
+	}
+	stack := entra.CloudForAuthority("https://login.stack.example/")
+	stack.EnvironmentFile = "env.json"
+	stack.Services = map[entra.ServiceName]entra.Service{entra.ResourceManager: {Endpoint: "https://management.stack.example/"}}
+	if got := ScopeFor(stack); got != "https://management.stack.example/.default" {
+		t.Errorf("a cloud from an environment file: ScopeFor = %s, want its Resource Manager scope", got)
+	}
 }

@@ -9,22 +9,20 @@ import (
 	"fmt"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
-	"github.com/azimuth-gitops/azimuth/internal/controller/imagerepository"
+	"github.com/azimuth-gitops/azimuth/internal/controller/recipe"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
 	"github.com/azimuth-gitops/azimuth/internal/oci"
 	"github.com/azimuth-gitops/azimuth/internal/tags"
@@ -51,11 +49,16 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, con
 	if err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&imagev1.ImagePolicy{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+	rec := &recipe.Recipe[*imagev1.ImagePolicy]{
+		Client: r.Client, Recorder: r.Recorder,
+		New: func() *imagev1.ImagePolicy { return &imagev1.ImagePolicy{} },
+		Steps: func(ctx context.Context, obj *imagev1.ImagePolicy, _ *status.Patcher) error {
+			return r.reconcile(ctx, obj)
+		},
+	}
+	return rec.Builder(mgr, concurrency).
 		Watches(&imagev1.ImageRepository{}, handler.EnqueueRequestsFromMapFunc(r.policiesOf)).
-		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
-		Complete(r)
+		Complete(rec)
 }
 
 func (r *Reconciler) policiesOf(ctx context.Context, repo client.Object) []reconcile.Request {
@@ -78,28 +81,7 @@ func repositoryKey(p *imagev1.ImagePolicy) types.NamespacedName {
 	return types.NamespacedName{Namespace: ns, Name: p.Spec.ImageRepositoryRef.Name}
 }
 
-// Reconcile chooses the latest image.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	obj := &imagev1.ImagePolicy{}
-	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	patcher := status.Begin(r.Client, r.Recorder, obj)
-	defer patcher.Finish(ctx, &retErr, func(generation int64, requestedAt string) {
-		obj.Status.ObservedGeneration = generation
-		if requestedAt != "" {
-			obj.Status.LastHandledReconcileAt = requestedAt
-		}
-	})
-	if obj.Spec.Suspend {
-		return ctrl.Result{}, nil
-	}
-	if err := r.reconcile(ctx, obj); err != nil {
-		return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, status.Failed(obj, err)
-	}
-	return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, nil
-}
-
+// reconcile chooses the latest image.
 func (r *Reconciler) reconcile(ctx context.Context, obj *imagev1.ImagePolicy) error {
 	policy, filter, err := compile(obj)
 	if err != nil {
@@ -181,7 +163,7 @@ func (r *Reconciler) reflectDigest(ctx context.Context, obj *imagev1.ImagePolicy
 			return nil
 		}
 	}
-	access, err := r.Access.Access(ctx, imagerepository.AccessSpec(repo))
+	access, err := r.Access.Access(ctx, oci.ForImageRepository(repo))
 	if err != nil {
 		return status.Fail("", imagev1.AuthenticationFailedReason, err)
 	}
@@ -193,7 +175,14 @@ func (r *Reconciler) reflectDigest(ctx context.Context, obj *imagev1.ImagePolicy
 	if err != nil {
 		return status.Fail("", meta.FailedReason, err)
 	}
-	desc, err := remote.Head(ref, remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport))
+	var desc *v1.Descriptor
+	err = access.Retry(ref.Context().RegistryStr(), func() (err error) {
+		desc, err = remote.Head(ref, remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport))
+		return err
+	})
+	if refusal, ok := access.Refusal(ref.Context(), err); ok {
+		return status.Fail("", imagev1.AuthenticationFailedReason, refusal)
+	}
 	if err != nil {
 		return status.Fail("", imagev1.ReadOperationFailedReason, fmt.Errorf("reading the digest of %s: %w", ref, err))
 	}

@@ -16,7 +16,6 @@ import (
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/internal/artifact"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
-	"github.com/azimuth-gitops/azimuth/internal/identity"
 	"github.com/azimuth-gitops/azimuth/internal/oci"
 	"github.com/azimuth-gitops/azimuth/internal/tags"
 )
@@ -41,9 +40,9 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 	if err != nil {
 		return nil, status.Stall(meta.FailedReason, err)
 	}
-	access, err := r.Access.Access(ctx, accessSpec(obj))
+	access, err := r.Access.Access(ctx, oci.ForOCIRepository(obj))
 	if err != nil {
-		return nil, accessError(err)
+		return nil, status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err)
 	}
 	p := &plan{access: access}
 	p.options = []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport)}
@@ -171,13 +170,4 @@ func (r *Reconciler) extractLayer(l v1.Layer, w io.Writer, ignore *string) error
 		rules = artifact.ParseIgnore(*ignore)
 	}
 	return artifact.Archive(w, tmp, rules)
-}
-
-// accessError classifies a failure to build the object's access.
-func accessError(err error) error {
-	var gate *identity.FeatureGateError
-	if errors.As(err, &gate) {
-		return status.Stall(meta.FeatureGateDisabledReason, err)
-	}
-	return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err)
 }

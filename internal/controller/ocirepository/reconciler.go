@@ -6,19 +6,15 @@ package ocirepository
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"time"
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/internal/artifact"
+	"github.com/azimuth-gitops/azimuth/internal/controller/recipe"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
 	"github.com/azimuth-gitops/azimuth/internal/oci"
 )
@@ -33,48 +29,25 @@ type Reconciler struct {
 	MaxArtifactSize int64
 }
 
-// SetupWithManager registers the reconciler. It reacts to spec changes and to
-// reconcile.fluxcd.io/requestedAt, not to its own status writes.
+// SetupWithManager registers the reconciler on the shared recipe.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
-	return ctrl.NewControllerManagedBy(mgr).
-		For(&sourcev1.OCIRepository{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		WithOptions(controller.Options{MaxConcurrentReconciles: concurrency}).
-		Complete(r)
+	rec := &recipe.Recipe[*sourcev1.OCIRepository]{
+		Client: r.Client, Recorder: r.Recorder,
+		New:       func() *sourcev1.OCIRepository { return &sourcev1.OCIRepository{} },
+		Finalizer: sourcev1.SourceFinalizer,
+		Finalize:  func(_ context.Context, obj *sourcev1.OCIRepository) error { return r.Storage.Remove(artifactDir(obj)) },
+		Steps:     r.reconcile,
+	}
+	return rec.Builder(mgr, concurrency).Complete(rec)
 }
 
-// Reconcile reads like Flux's recipe: get, defer the status patch, deletion, finalizer,
-// suspend, then the steps.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	obj := &sourcev1.OCIRepository{}
-	if err := r.Client.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	dir := artifact.Dir(sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name)
-	if !obj.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.finalize(ctx, obj, dir)
-	}
-	if err := status.AddFinalizer(ctx, r.Client, obj, sourcev1.SourceFinalizer); err != nil {
-		return ctrl.Result{}, err
-	}
-	patcher := status.Begin(r.Client, r.Recorder, obj)
-	defer patcher.Finish(ctx, &retErr, func(generation int64, requestedAt string) {
-		obj.Status.ObservedGeneration = generation
-		if requestedAt != "" {
-			obj.Status.LastHandledReconcileAt = requestedAt
-		}
-	})
-	if obj.Spec.Suspend {
-		return ctrl.Result{}, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
-	defer cancel()
-	if err := r.reconcile(ctx, obj, dir, patcher); err != nil {
-		return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, status.Failed(obj, err)
-	}
-	return ctrl.Result{RequeueAfter: jitter(obj.GetRequeueAfter())}, nil
+func artifactDir(obj *sourcev1.OCIRepository) string {
+	return artifact.Dir(sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name)
 }
 
-func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository, dir string, patcher *status.Patcher) error {
+// reconcile chooses the artifact, and pulls and stores it unless it is stored already.
+func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository, patcher *status.Patcher) error {
+	dir := artifactDir(obj)
 	p, err := r.plan(ctx, obj)
 	if err != nil {
 		return err
@@ -112,16 +85,4 @@ func (r *Reconciler) upToDate(obj *sourcev1.OCIRepository, p *plan) bool {
 func setArtifactCondition(obj *sourcev1.OCIRepository) {
 	status.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason,
 		fmt.Sprintf("stored artifact for revision '%s'", obj.Status.Artifact.Revision))
-}
-
-func (r *Reconciler) finalize(ctx context.Context, obj *sourcev1.OCIRepository, dir string) error {
-	if err := r.Storage.Remove(dir); err != nil {
-		return err
-	}
-	return status.RemoveFinalizer(ctx, r.Client, obj, sourcev1.SourceFinalizer)
-}
-
-// jitter spreads requeues of many objects with one interval by up to 5%.
-func jitter(d time.Duration) time.Duration {
-	return d + time.Duration(float64(d)*0.05*rand.Float64())
 }

@@ -8,18 +8,17 @@ import (
 
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
-	"github.com/azimuth-gitops/azimuth/internal/oci"
 	"github.com/azimuth-gitops/azimuth/internal/tags"
 )
 
 // parseRepository reads spec.url, oci://HOST/PATH.
 func parseRepository(url string, insecure bool) (name.Repository, error) {
 	if !strings.HasPrefix(url, sourcev1.OCIRepositoryPrefix) {
-		return name.Repository{}, fmt.Errorf("spec.url %q must start with %s", url, sourcev1.OCIRepositoryPrefix)
+		return name.Repository{}, fmt.Errorf("spec.url %s must start with %s", status.Quote(url), sourcev1.OCIRepositoryPrefix)
 	}
 	repo, err := name.NewRepository(strings.TrimPrefix(url, sourcev1.OCIRepositoryPrefix), nameOptions(insecure)...)
 	if err != nil {
-		return name.Repository{}, fmt.Errorf("spec.url %q is not a valid repository address: %w", url, err)
+		return name.Repository{}, fmt.Errorf("spec.url %s is not a valid repository address: %w", status.Quote(url), err)
 	}
 	return repo, nil
 }
@@ -39,24 +38,10 @@ func refSpec(ref *sourcev1.OCIRepositoryRef) tags.RefSpec {
 	return tags.RefSpec{Tag: ref.Tag, SemVer: ref.SemVer, SemverFilter: ref.SemverFilter, Digest: ref.Digest}
 }
 
-func accessSpec(obj *sourcev1.OCIRepository) oci.Spec {
-	s := oci.Spec{Namespace: obj.Namespace, Provider: obj.GetProvider(), ServiceAccountName: obj.Spec.ServiceAccountName}
-	if obj.Spec.SecretRef != nil {
-		s.SecretRef = obj.Spec.SecretRef.Name
-	}
-	if obj.Spec.CertSecretRef != nil {
-		s.CertSecretRef = obj.Spec.CertSecretRef.Name
-	}
-	if obj.Spec.ProxySecretRef != nil {
-		s.ProxySecretRef = obj.Spec.ProxySecretRef.Name
-	}
-	return s
-}
-
 // fetchError classifies a registry failure: refusals of the object's credentials are
 // authentication failures that name who was refused; anything else is a pull failure.
 func (r *Reconciler) fetchError(p *plan, repo name.Repository, err error) error {
-	if refusal, ok := p.access.Refusal(repo.RegistryStr(), err); ok {
+	if refusal, ok := p.access.Refusal(repo, err); ok {
 		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, refusal)
 	}
 	return status.Fail(sourcev1.FetchFailedCondition, sourcev1.OCIPullFailedReason, fmt.Errorf("failed to pull %s: %w", repo, err))

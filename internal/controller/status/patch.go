@@ -2,11 +2,13 @@ package status
 
 import (
 	"context"
+	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
 )
@@ -37,19 +39,33 @@ func Begin(c client.Client, rec events.EventRecorder, obj Object) *Patcher {
 }
 
 // Finish records the generation and the handled reconcile request through observe, patches the
-// status, and emits the event. A patch failure replaces a nil *retErr.
+// status, and emits the event.
+//
+// A status that cannot be written is never dropped: the failure is logged and becomes *retErr,
+// a retryable error even when the reconcile had stalled, so the status is written on a retry.
+// Pass the reconcile's context from before any step timeout: the outcome of a timed-out step
+// must still be written.
 func (p *Patcher) Finish(ctx context.Context, retErr *error, observe func(generation int64, requestedAt string)) {
 	requestedAt := p.obj.GetAnnotations()[meta.ReconcileRequestAnnotation]
 	observe(p.obj.GetGeneration(), requestedAt)
 	err := p.client.Status().Patch(ctx, p.obj, client.MergeFrom(p.base))
-	if err != nil && !apierrors.IsNotFound(err) && *retErr == nil {
-		*retErr = err
+	if err != nil && !apierrors.IsNotFound(err) {
+		log.FromContext(ctx).Error(err, "writing the status failed; retrying", "outcome", errorText(*retErr))
+		*retErr = fmt.Errorf("writing the status of %s/%s: %w", p.obj.GetNamespace(), p.obj.GetName(), err)
+		return
 	}
 	if p.news != nil && p.recorder != nil {
 		if r := Ready(p.obj); r != nil && r.Status == metav1.ConditionTrue {
-			p.recorder.Eventf(p.obj, nil, "Normal", p.news.reason, "Reconcile", "%s", p.news.message)
+			p.recorder.Eventf(p.obj, nil, "Normal", p.news.reason, "Reconcile", "%s", Shorten(p.news.message, MaxEventNote))
 			return
 		}
 	}
 	RecordChange(p.recorder, p.obj, p.before)
+}
+
+func errorText(err error) string {
+	if err == nil {
+		return "success"
+	}
+	return err.Error()
 }

@@ -58,13 +58,42 @@ func Succeeded(obj Object, reason, message string, clear ...string) {
 	}
 }
 
-// Failed marks obj not Ready because of err, and returns what Reconcile should return: err
-// itself to retry with back-off, or a terminal error for a stalled object.
-func Failed(obj Object, err error) error {
+// Terminal is implemented by errors that retrying cannot fix until the spec or the controller
+// changes, such as a feature gate that is off; Failed stalls the object on them, whatever step
+// returned them.
+type Terminal interface {
+	error
+	Terminal() bool
+}
+
+// Reasoned is implemented by errors that know the reason Flux gives them, such as
+// FeatureGateDisabled; it wins over the step's reason.
+type Reasoned interface {
+	error
+	Reason() string
+}
+
+// classify returns err as an *Error, with what the error says of itself applied.
+func classify(err error) *Error {
 	var e *Error
 	if !errors.As(err, &e) {
 		e = Fail("", meta.FailedReason, err)
 	}
+	var terminal Terminal
+	if !e.Stalled && errors.As(err, &terminal) && terminal.Terminal() {
+		e = &Error{Condition: e.Condition, Reason: e.Reason, Stalled: true, Err: e.Err}
+	}
+	var reasoned Reasoned
+	if errors.As(err, &reasoned) && reasoned.Reason() != "" {
+		e = &Error{Condition: e.Condition, Reason: reasoned.Reason(), Stalled: e.Stalled, Err: e.Err}
+	}
+	return e
+}
+
+// Failed marks obj not Ready because of err, and returns what Reconcile should return: err
+// itself to retry with back-off, or a terminal error for a stalled object.
+func Failed(obj Object, err error) error {
+	e := classify(err)
 	msg := e.Err.Error()
 	set(obj, meta.ReadyCondition, metav1.ConditionFalse, e.Reason, msg)
 	if e.Condition != "" {
@@ -93,7 +122,7 @@ func Progressing(obj Object, message string) {
 func set(obj Object, condition string, s metav1.ConditionStatus, reason, message string) {
 	conds := obj.GetConditions()
 	apimeta.SetStatusCondition(&conds, metav1.Condition{
-		Type: condition, Status: s, Reason: reason, Message: message, ObservedGeneration: obj.GetGeneration(),
+		Type: condition, Status: s, Reason: reason, Message: Shorten(message, MaxConditionMessage), ObservedGeneration: obj.GetGeneration(),
 	})
 	obj.SetConditions(conds)
 }
@@ -124,5 +153,5 @@ func RecordChange(rec events.EventRecorder, obj Object, before *metav1.Condition
 	if after.Status != metav1.ConditionTrue {
 		kind = "Warning"
 	}
-	rec.Eventf(obj, nil, kind, after.Reason, "Reconcile", "%s", after.Message)
+	rec.Eventf(obj, nil, kind, after.Reason, "Reconcile", "%s", Shorten(after.Message, MaxEventNote))
 }

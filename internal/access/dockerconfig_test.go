@@ -1,4 +1,4 @@
-package oci
+package access
 
 import (
 	"encoding/base64"

@@ -1,4 +1,4 @@
-package oci
+package access
 
 import (
 	"crypto/sha256"

@@ -1,0 +1,12 @@
+package v1
+
+// Suspended is spec.suspend.
+func (in *OCIRepository) Suspended() bool { return in.Spec.Suspend }
+
+// SetObserved records the generation a reconcile saw, and the reconcile request it handled.
+func (in *OCIRepository) SetObserved(generation int64, requestedAt string) {
+	in.Status.ObservedGeneration = generation
+	if requestedAt != "" {
+		in.Status.LastHandledReconcileAt = requestedAt
+	}
+}
