@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -195,19 +193,9 @@ func printClaims(w io.Writer, token string) error {
 }
 
 func decodeClaims(token string) (map[string]any, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return nil, errors.New("the token is not a JWT; print it with --raw")
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return nil, errors.New("the token's claims are not base64url; print it with --raw")
-	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
 	var claims map[string]any
-	if err := dec.Decode(&claims); err != nil {
-		return nil, errors.New("the token's claims are not JSON; print it with --raw")
+	if err := entra.ReadClaims(token, &claims); err != nil {
+		return nil, fmt.Errorf("the token cannot be shown: %w; print it with --raw", err)
 	}
 	return claims, nil
 }

@@ -1,7 +1,6 @@
 package entra
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -200,16 +199,8 @@ func secretSource(id identity.Identity) string {
 // assertionIssuerSubject reads iss and sub from a JWT without verifying it: they only explain an
 // error Entra ID already gave.
 func assertionIssuerSubject(jwt string) (iss, sub string) {
-	parts := strings.Split(jwt, ".")
-	if len(parts) != 3 {
-		return "<unknown>", "<unknown>"
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return "<unknown>", "<unknown>"
-	}
 	var claims struct{ Iss, Sub string }
-	if json.Unmarshal(payload, &claims) != nil {
+	if ReadClaims(jwt, &claims) != nil {
 		return "<unknown>", "<unknown>"
 	}
 	return claims.Iss, claims.Sub

@@ -259,4 +259,3 @@ func TestEveryIdentityKindGetsAToken(t *testing.T) {
 		})
 	}
 }
-

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
+	"github.com/azimuth-gitops/azimuth/internal/entra"
 )
 
 // Username is the user name that goes with an ACR refresh token in Basic credentials.
@@ -136,14 +136,17 @@ func newExchangeError(registry string, status int, body []byte) *ExchangeError {
 // ParseExpiry reads the exp claim of a refresh token without verifying the token: only the
 // registry can verify it, and the client needs only to know when to exchange again.
 func ParseExpiry(refreshToken string) (time.Time, error) {
-	var c jwt.RegisteredClaims
-	if _, _, err := jwt.NewParser().ParseUnverified(refreshToken, &c); err != nil {
+	var c struct {
+		Exp *float64 `json:"exp"`
+	}
+	if err := entra.ReadClaims(refreshToken, &c); err != nil {
 		return time.Time{}, errors.New("cannot read the refresh token as a JWT: " + err.Error())
 	}
-	if c.ExpiresAt == nil {
+	if c.Exp == nil {
 		return time.Time{}, errors.New("the refresh token has no exp claim")
 	}
-	return c.ExpiresAt.Time, nil
+	// Whole seconds, as JWT libraries read a NumericDate.
+	return time.Unix(int64(*c.Exp), 0), nil
 }
 
 // principalOf reads who an Entra token names (tenant and object ID), without verifying it, to key
@@ -152,9 +155,8 @@ func principalOf(entraToken string) (key, objectID string) {
 	var c struct {
 		TID string `json:"tid"`
 		OID string `json:"oid"`
-		jwt.RegisteredClaims
 	}
-	if _, _, err := jwt.NewParser().ParseUnverified(entraToken, &c); err == nil && c.OID != "" {
+	if err := entra.ReadClaims(entraToken, &c); err == nil && c.OID != "" {
 		return strings.ToLower(c.TID + "/" + c.OID), c.OID
 	}
 	sum := sha256.Sum256([]byte(entraToken))
