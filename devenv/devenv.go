@@ -2,6 +2,9 @@
 // (internal/testenv), the local Azure (azurelocal) trusting that cluster as an OIDC issuer, the
 // CRDs, and Azimuth's controllers wired to the local Azure through the connect-to map and the
 // local CA only. `azimuth dev up` and the end-to-end tests run it.
+//
+// In docs/architecture.md it is the room that assembles the flow end to end on one machine; the
+// engine never imports it.
 package devenv
 
 import (

@@ -14,4 +14,7 @@
 //   - multi-tenant applications: an application exists in its home tenant only;
 //   - secret and certificate expiry dates, and key credential start dates;
 //   - flexible federated identity credentials (claims matching expressions).
+//
+// In docs/architecture.md's flow it is the local Azure's truth about identities and roles, which
+// the emulators consult when a token or a request arrives.
 package directory

@@ -7,6 +7,9 @@
 // and can be written out for servers that run in their own process, such as Azurite (--cert/--key).
 //
 // Not emulated: the real Microsoft and DigiCert chains, OCSP and CRLs.
+//
+// In docs/architecture.md's flow it signs the local Azure's TLS certificates, the CA that clients
+// trust with --ca-file or SSL_CERT_FILE.
 package pki
 
 import (

@@ -3,6 +3,9 @@
 //
 // This file only wires the verbs together; each verb lives in a file of its own and its logic in
 // a library package.
+//
+// In docs/architecture.md's flow it is outside the flow: flags and wiring only, a file per verb;
+// the logic lives in internal/ and azurelocal/.
 package main
 
 import (

@@ -21,4 +21,7 @@
 // The package sets up what production code would meet in a real cluster and Azure; the engine
 // (api/, internal/) is used as it is, reaching the local Azure only through devenv's connect-to
 // map and CA.
+//
+// In docs/architecture.md it sits on devenv: samples for every identity kind, one table row per
+// object.
 package demo

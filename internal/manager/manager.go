@@ -2,6 +2,9 @@
 // scheme, the identity resolver and Entra ID provider every reconciler shares, the artifact
 // storage and its HTTP server, leader election, health and metrics endpoints. The `azimuth
 // controller` command and `azimuth dev up` both run it.
+//
+// In docs/architecture.md's flow it wires each step to the next once per process: identity
+// resolver, Entra provider, access resolver, protocol packages and the recipes.
 package manager
 
 import (

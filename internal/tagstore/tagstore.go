@@ -1,6 +1,9 @@
 // Package tagstore keeps the tags each ImageRepository scanned, for the ImagePolicy reconciler
 // to choose from. It lives in memory: after a restart every ImageRepository scans again, and an
 // ImagePolicy waits for that scan, as it would for a new repository.
+//
+// In docs/architecture.md's flow it hands one kind's output (scanned tags) to the next kind's
+// steps.
 package tagstore
 
 import (

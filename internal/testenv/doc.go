@@ -8,4 +8,7 @@
 // processes die with the test binary even when that binary is killed.
 //
 // The engine (api/, internal/) never imports this package.
+//
+// In docs/architecture.md it is the Kubernetes side of the tests: a real counterpart, never
+// imported by the engine.
 package testenv

@@ -8,6 +8,9 @@
 //
 // Not implemented: JWE (encrypted tokens), the "none" algorithm, HMAC algorithms, detached or
 // unencoded payloads, and critical ("crit") header parameters.
+//
+// In docs/architecture.md's flow it is the local Entra ID's token format, on the Azure side of the
+// credential arrow.
 package jose
 
 import (

@@ -1,6 +1,9 @@
 // Package imagepolicy reconciles ImagePolicy objects: it chooses the latest tag among those its
 // ImageRepository scanned (package tagstore), by the policy and filter of its spec (package
 // tags), and reflects the tag's digest when asked to.
+//
+// In docs/architecture.md's flow it is a kind's steps on the shared recipe; digests are read
+// through package oci, never an Azure adapter directly.
 package imagepolicy
 
 import (

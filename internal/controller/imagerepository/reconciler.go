@@ -1,6 +1,9 @@
 // Package imagerepository reconciles ImageRepository objects: it lists the tags of an image
 // repository with the object's own registry access (package oci), leaves out the tags the
 // exclusion list matches, and keeps the rest for ImagePolicy objects (package tagstore).
+//
+// In docs/architecture.md's flow it is a kind's steps on the shared recipe, reaching the registry
+// through package oci.
 package imagerepository
 
 import (

@@ -7,4 +7,7 @@
 //
 // The package holds only tests. Registry access for provider generic is covered here; the Azure
 // path (Entra ID, the ACR token exchange) is proved end to end in test/e2e.
+//
+// In docs/architecture.md's flow it drives the reconcilers through every step, against a real API
+// server, the local Azure and a real registry.
 package integration

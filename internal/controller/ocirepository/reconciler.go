@@ -1,6 +1,9 @@
 // Package ocirepository reconciles OCIRepository objects: it chooses the artifact to pull from
 // spec.ref, pulls it from the registry with the object's own access (package oci), and stores its
 // content as a tarball artifact served to other controllers.
+//
+// In docs/architecture.md's flow it is a kind's steps on the shared recipe, reaching the registry
+// through package oci and storing through package artifact.
 package ocirepository
 
 import (

@@ -4,6 +4,9 @@
 // A failure is an *Error: the condition it sets besides Ready (such as FetchFailed), a reason,
 // the error, and whether it stalls the object. A stalled object waits for its spec to change; any
 // other failure is retried.
+//
+// In docs/architecture.md's flow it is the last step of every reconcile: conditions and events,
+// bounded to what the API server accepts.
 package status
 
 import (
