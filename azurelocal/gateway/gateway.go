@@ -26,6 +26,7 @@ import (
 type Gateway struct {
 	mu     sync.RWMutex
 	routes map[string]http.Handler // by lower-case pattern
+	faults faults
 }
 
 var _ http.Handler = (*Gateway)(nil)
@@ -116,6 +117,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				r.TLS.ServerName, host), http.StatusMisdirectedRequest)
 			return
 		}
+	}
+	if g.serveFault(w, r, host) {
+		return
 	}
 	h.ServeHTTP(w, r)
 }

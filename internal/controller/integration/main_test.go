@@ -51,6 +51,14 @@ type testCase struct {
 // namespace of its own, so that none sees another's objects or events.
 func TestReconcilers(t *testing.T) {
 	h := start(t)
+	// Runs once every case is done: failing objects retry with back-off, and say nothing to the
+	// log that their conditions and events do not already say.
+	t.Cleanup(func() {
+		const warning = "Reconciler returned both a result with either RequeueAfter or Requeue set and a non-nil error"
+		if n := strings.Count(h.logs.tail(1<<30), warning); n > 0 {
+			t.Errorf("the manager logged controller-runtime's warning about a requeue beside an error %d times", n)
+		}
+	})
 	for _, group := range []struct {
 		name  string
 		cases []testCase
@@ -77,7 +85,9 @@ type harness struct {
 	// storageRoot is the manager's artifact storage directory.
 	storageRoot string
 	reg         *registries
-	tokens      atomic.Int64
+	// logs is the manager's log.
+	logs   *syncBuffer
+	tokens atomic.Int64
 }
 
 // start installs the CRDs, starts the registries and the manager, and stops the manager when the
@@ -130,7 +140,7 @@ func start(t *testing.T) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{client: c, storageRoot: mgr.Storage.Root, reg: reg}
+	return &harness{client: c, storageRoot: mgr.Storage.Root, reg: reg, logs: logs}
 }
 
 // namespace creates a namespace of its own for the calling case.
