@@ -5,10 +5,16 @@
 //
 // Clients reach it through two standard knobs and nothing else (see DESIGN.md, "The local
 // Azure"): the connect-to map written to STATE/connect-to, and trust of the CA in STATE/ca.pem.
+// Clients that have no connect-to setting (crane, docker, git, any SDK) use the same map through
+// an HTTP proxy (azurelocal/proxy): HTTPS_PROXY and SSL_CERT_FILE, as ProxyEnv gives them.
 // `azimuth dev azure` is a thin command over Start; tests call Start directly.
 //
 // Not emulated: see the package documentation of azurelocal/entra, azurelocal/imds,
 // azurelocal/gateway and azurelocal/directory.
+//
+// In docs/architecture.md's flow it stands in for Azure itself, at the far end of every arrow that
+// leaves the process; the engine reaches it only through the connect-to map and the local CA, and
+// it imports nothing of the engine.
 package azurelocal
 
 import (
@@ -32,6 +38,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/gateway"
 	"github.com/azimuth-gitops/azimuth/azurelocal/imds"
 	"github.com/azimuth-gitops/azimuth/azurelocal/pki"
+	"github.com/azimuth-gitops/azimuth/azurelocal/proxy"
 )
 
 // Hosts are the Azure host names the gateway serves and the connect-to map redirects.
@@ -71,6 +78,9 @@ type Options struct {
 	Listen string
 	// IMDSListen is the IMDS address. Default: 127.0.0.1:0.
 	IMDSListen string
+	// ProxyListen is the address of the HTTP proxy that applies the connect-to map (see
+	// ProxyEnv). Default: 127.0.0.1:0.
+	ProxyListen string
 	// IssuerCAs are PEM CAs trusted for external OIDC issuers of federated credentials, such as a
 	// test kube-apiserver's. Default: none beyond the system roots.
 	IssuerCAs [][]byte
@@ -93,8 +103,10 @@ type Azure struct {
 	entra     *entra.Server
 	registry  *acr.Server
 	gateway   *gateway.Gateway
+	proxy     *proxy.Proxy
 	gwAddr    string
 	imdsAddr  string
+	proxyAddr string
 	servers   []*http.Server
 	stopOnce  sync.Once
 	stopErr   error
@@ -151,6 +163,9 @@ func withDefaults(opts *Options) Options {
 	if o.IMDSListen == "" {
 		o.IMDSListen = "127.0.0.1:0"
 	}
+	if o.ProxyListen == "" {
+		o.ProxyListen = "127.0.0.1:0"
+	}
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
@@ -178,7 +193,7 @@ func (a *Azure) startEmulators(o Options) error {
 			return err
 		}
 	}
-	registry, err := acr.New(a.dir, srv.Verifier(), acr.WithClock(o.Clock), acr.WithLogger(o.Logger))
+	registry, err := acr.New(a.dir, srv.Verifier(), acr.WithClock(o.Clock), acr.WithLogger(o.Logger), acr.WithEntra(srv))
 	if err != nil {
 		return err
 	}
@@ -193,30 +208,44 @@ func (a *Azure) startEmulators(o Options) error {
 		imdsOpts = append(imdsOpts, imds.WithObserver(o.ObserveToken))
 	}
 	imdsHandler := imds.New(a.dir, srv, imdsOpts...)
+	errorLog := slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)
 	a.servers = append(a.servers,
-		&http.Server{Handler: a.gateway, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)},
-		&http.Server{Handler: imdsHandler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelWarn)},
+		&http.Server{Handler: a.gateway, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog},
+		&http.Server{Handler: imdsHandler, ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog},
+		&http.Server{ReadHeaderTimeout: 10 * time.Second, ErrorLog: errorLog}, // the proxy, once the map is known
 	)
 	return nil
 }
 
-// listen opens both listeners before serving, so a port conflict fails Start instead of a
-// goroutine later.
+// listen opens the gateway, IMDS and proxy listeners before serving, so a port conflict fails
+// Start instead of a goroutine later. The proxy applies the connect-to map of the first two.
 func (a *Azure) listen(o Options, leaf *pki.Leaf) error {
-	gw, err := net.Listen("tcp", o.Listen)
-	if err != nil {
-		return fmt.Errorf("gateway listener: %w", err)
+	var ls []net.Listener
+	for _, l := range []struct{ what, addr string }{{"gateway", o.Listen}, {"IMDS", o.IMDSListen}, {"proxy", o.ProxyListen}} {
+		nl, err := net.Listen("tcp", l.addr)
+		if err != nil {
+			for _, open := range ls {
+				open.Close()
+			}
+			return fmt.Errorf("%s listener: %w", l.what, err)
+		}
+		ls = append(ls, nl)
 	}
-	md, err := net.Listen("tcp", o.IMDSListen)
+	a.gwAddr, a.imdsAddr, a.proxyAddr = ls[0].Addr().String(), ls[1].Addr().String(), ls[2].Addr().String()
+	a.connectTo = gateway.ConnectToRules(Hosts, a.gwAddr, a.imdsAddr)
+	p, err := proxy.New(a.connectTo, proxy.WithLogger(o.Logger))
 	if err != nil {
-		gw.Close()
-		return fmt.Errorf("IMDS listener: %w", err)
+		for _, open := range ls {
+			open.Close()
+		}
+		return err
 	}
-	a.gwAddr, a.imdsAddr = gw.Addr().String(), md.Addr().String()
+	a.proxy, a.servers[2].Handler = p, p
 	tlsConfig := &tls.Config{Certificates: []tls.Certificate{leaf.TLS}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
 	a.servers[0].TLSConfig = tlsConfig
-	go a.serve(a.servers[0], tls.NewListener(gw, tlsConfig), o.Logger)
-	go a.serve(a.servers[1], md, o.Logger)
+	go a.serve(a.servers[0], tls.NewListener(ls[0], tlsConfig), o.Logger)
+	go a.serve(a.servers[1], ls[1], o.Logger)
+	go a.serve(a.servers[2], ls[2], o.Logger)
 	return nil
 }
 
@@ -227,7 +256,6 @@ func (a *Azure) serve(s *http.Server, l net.Listener, log *slog.Logger) {
 }
 
 func (a *Azure) writeState(leaf *pki.Leaf, defaultDirectory bool) error {
-	a.connectTo = gateway.ConnectToRules(Hosts, a.gwAddr, a.imdsAddr)
 	header := "# Written by azurelocal: send these Azure hosts to the local Azure (curl --connect-to form).\n"
 	if err := pki.WriteFileAtomic(filepath.Join(a.stateDir, ConnectToFile), []byte(header+strings.Join(a.connectTo, "\n")+"\n"), 0o644); err != nil {
 		return err
@@ -261,6 +289,11 @@ func (a *Azure) Stop() error {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		if a.proxy != nil {
+			// Its tunnels are hijacked connections, which Shutdown does not see; ended first, they
+			// leave the gateway no request in flight to wait for.
+			a.proxy.Close()
+		}
 		var errs []error
 		for _, s := range a.servers {
 			errs = append(errs, s.Shutdown(ctx))
@@ -291,8 +324,48 @@ func (a *Azure) GatewayAddr() string { return a.gwAddr }
 // IMDSAddr returns the IMDS listening address.
 func (a *Azure) IMDSAddr() string { return a.imdsAddr }
 
+// ProxyURL returns the URL of the HTTP proxy that applies the connect-to map, such as
+// http://127.0.0.1:40123.
+func (a *Azure) ProxyURL() string { return "http://" + a.proxyAddr }
+
+// ProxyEnv returns the environment, NAME=VALUE, that sends a client with no connect-to setting to
+// the local Azure through the proxy: HTTPS_PROXY (and HTTP_PROXY, for IMDS), NO_PROXY for the
+// loopback servers of this machine (such as a local kube-apiserver), and the local CA as
+// SSL_CERT_FILE (Go programs, OpenSSL), CURL_CA_BUNDLE (curl, which ignores SSL_CERT_FILE) and
+// GIT_SSL_CAINFO (git, whose Debian build uses GnuTLS). With these set, the client trusts the
+// local CA only.
+func (a *Azure) ProxyEnv() []string {
+	ca := filepath.Join(a.stateDir, pki.CAFile)
+	return []string{
+		"HTTPS_PROXY=" + a.ProxyURL(),
+		"HTTP_PROXY=" + a.ProxyURL(),
+		"NO_PROXY=localhost,127.0.0.1,::1",
+		"SSL_CERT_FILE=" + ca,
+		"CURL_CA_BUNDLE=" + ca,
+		"GIT_SSL_CAINFO=" + ca,
+	}
+}
+
+// ProxyExports renders ProxyEnv as shell export lines, each starting with indent.
+func (a *Azure) ProxyExports(indent string) string {
+	var b strings.Builder
+	for _, kv := range a.ProxyEnv() {
+		name, value, _ := strings.Cut(kv, "=")
+		fmt.Fprintf(&b, "%sexport %s=%s\n", indent, name, shellQuote(value))
+	}
+	return b.String()
+}
+
 // Entra returns the Entra ID emulator, for its Verifier and TrustIssuerCA.
 func (a *Azure) Entra() *entra.Server { return a.entra }
 
 // Registry returns the container registries (*.azurecr.io) of the directory.
 func (a *Azure) Registry() *acr.Server { return a.registry }
+
+// Inject makes the gateway answer f, in place of the emulator, for the hosts matching pattern
+// (such as login.microsoftonline.com or *.azurecr.io): a throttled, failing, hanging or
+// resetting Azure, for tests that clients meet it well and recover once Clear is called.
+func (a *Azure) Inject(pattern string, f gateway.Fault) error { return a.gateway.Inject(pattern, f) }
+
+// Clear ends the fault injected for pattern.
+func (a *Azure) Clear(pattern string) { a.gateway.Clear(pattern) }

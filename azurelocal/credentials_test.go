@@ -41,6 +41,7 @@ type credentialFixture struct {
 	issuer   *oidcIssuer
 	cert     keyPair // registered on cert-app
 	sniOther keyPair // not registered; same subject and issuer as sni-app's certificate
+	sniCA    keyPair // the CA that issued both, which a chain must lead to
 	stranger keyPair // not registered anywhere
 }
 
@@ -49,6 +50,7 @@ func newCredentialFixture(t *testing.T) *credentialFixture {
 	f := &credentialFixture{issuer: newOIDCIssuer(t)}
 	f.cert = newKeyPair(t, "cert-app", nil)
 	ca := newKeyPair(t, "test-ca", nil)
+	f.sniCA = ca
 	sniRegistered := newKeyPair(t, "sni-app.azimuth.test", &ca)
 	f.sniOther = newKeyPair(t, "sni-app.azimuth.test", &ca)
 	f.stranger = newKeyPair(t, "sni-app.azimuth.test", &ca)
@@ -147,7 +149,8 @@ func TestCredentials(t *testing.T) {
 			return azidentity.NewClientCertificateCredential(tenantID, certApp, []*x509Certificate{f.cert.cert}, f.cert.key, certOpts(true))
 		}, "https://vault.azure.net/.default", "https://vault.azure.net", certOID, ""},
 		{"SendCertificateChain, subject name and issuer", func(*testing.T) (azcore.TokenCredential, error) {
-			return azidentity.NewClientCertificateCredential(tenantID, sniApp, []*x509Certificate{f.sniOther.cert}, f.sniOther.key, certOpts(true))
+			// The chain leads to the CA that issued the registered certificate, as Entra ID requires.
+			return azidentity.NewClientCertificateCredential(tenantID, sniApp, []*x509Certificate{f.sniOther.cert, f.sniCA.cert}, f.sniOther.key, certOpts(true))
 		}, "https://management.azure.com/.default", "https://management.azure.com", "7e1a5c0d-9b1d-4a2e-8b1d-00000000a2e0", ""},
 		{"SendCertificateChain, app without subject name and issuer", func(*testing.T) (azcore.TokenCredential, error) {
 			return azidentity.NewClientCertificateCredential(tenantID, certApp, []*x509Certificate{f.stranger.cert}, f.stranger.key, certOpts(true))

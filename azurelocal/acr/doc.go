@@ -30,8 +30,14 @@
 //     principal (sub = object ID, tenant) and the registry (aud).
 //   - /oauth2/token: POST with grant_type=refresh_token (refresh_token) or grant_type=password
 //     (username, password), or GET with Basic credentials (username
-//     00000000-0000-0000-0000-000000000000 and the refresh token as password, or the admin user);
-//     service and one or more scope parameters: {"access_token": JWT}, valid for 75 minutes.
+//     00000000-0000-0000-0000-000000000000 and the refresh token as password, the admin user, or a
+//     service principal's application ID and client secret); service and one or more scope
+//     parameters: {"access_token": JWT}, valid for 75 minutes.
+//   - service principal logins (`docker login REG -u APP_ID -p SECRET`, crane, containerd): the
+//     registry asks Entra ID for a token with the client credentials grant in the registry's
+//     tenant (WithEntra), so a wrong secret or unknown application gets 401
+//     {"errors":[{"code":"UNAUTHORIZED","message":"Invalid clientid or client secret."}]}, and the
+//     access token grants what the principal's roles allow, as for an exchanged token.
 //   - tag lists and the catalog page with n and last and a Link header, as the distribution spec
 //     says; the catalog answers 100 repositories per page when n is absent.
 //
@@ -39,6 +45,8 @@
 //   - repository-scoped tokens and scope maps, ABAC-enabled registries (the "Container Registry
 //     Repository ..." roles), anonymous pull, customer-managed keys, content trust, quarantine;
 //   - Basic credentials sent straight to /v2/ (only the token endpoint takes them);
+//   - service principal logins with a certificate, and the "aad access token with sp failed"
+//     messages ACR gives for a user name that is not a GUID (such a name is an unknown user here);
 //   - the /acr/v1/ metadata API, webhooks, tasks, geo-replication, data endpoints
 //     (REG.REGION.data.azurecr.io) and the ARM control plane of registries;
 //   - firewalls and private endpoints (403 DENIED "client with IP ... is not allowed access");

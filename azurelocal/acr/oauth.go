@@ -143,11 +143,23 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, reg target, rec *
 		subject, tenant, appID = c.Sub, c.Tenant, c.AppID
 		perms = s.permissionsOf(c.Sub, reg)
 	case "password", "basic_password":
-		admin, ok := s.admins[strings.ToLower(reg.name)]
-		if !ok || admin.username != req.username || subtle.ConstantTimeCompare([]byte(admin.password), []byte(req.password)) != 1 {
+		admin, isAdmin := s.admins[strings.ToLower(reg.name)]
+		isAdmin = isAdmin && admin.username == req.username
+		switch {
+		case isAdmin && subtle.ConstantTimeCompare([]byte(admin.password), []byte(req.password)) == 1:
+			subject, perms = admin.username, allPermissions
+		case !isAdmin && isGUID(req.username) && s.entra != nil:
+			// A service principal: application ID and client secret, checked by Entra ID.
+			c, err := s.servicePrincipalLogin(r.Context(), reg, req.username, req.password)
+			if err != nil {
+				s.log.Debug("azurelocal/acr: service principal login refused", "registry", reg.host, "clientID", req.username, "reason", err.Error())
+				return http.StatusUnauthorized, &acrError{Code: "UNAUTHORIZED", Message: invalidClientMessage}
+			}
+			subject, tenant, appID = c.ObjectID, c.TenantID, c.AppID
+			perms = s.permissionsOf(c.ObjectID, reg)
+		default:
 			return http.StatusUnauthorized, &acrError{Code: "UNAUTHORIZED", Message: unauthorizedMessage}
 		}
-		subject, perms = admin.username, allPermissions
 	}
 	rec.PrincipalID, rec.TenantID = subject, tenant
 	access := grant(req.scopes, perms)

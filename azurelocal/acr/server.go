@@ -107,6 +107,7 @@ type adminUser struct{ username, password string }
 type Server struct {
 	dir             *directory.Directory
 	verifier        *entra.Verifier
+	entra           http.Handler // Entra ID, for service principal logins; nil without WithEntra
 	now             func() time.Time
 	refreshLifetime time.Duration
 	accessLifetime  time.Duration

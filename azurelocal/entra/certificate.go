@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"strings"
 	"time"
 
@@ -51,13 +52,13 @@ func (s *Server) checkCertificateAssertion(req *tokenRequest, tok *jose.JWT) *aa
 // assertionCertificate finds the certificate whose key signed the assertion and the thumbprint to
 // print in errors (hex, upper case, as Entra prints it).
 func (s *Server) assertionCertificate(p directory.Principal, tok *jose.JWT) (*x509.Certificate, string, *aadError) {
-	var registered []*x509.Certificate
+	var registered []registeredCertificate
 	sni := false
 	if p.Application != nil {
 		sni = p.Application.AllowSubjectNameIssuer
 		for _, c := range p.Application.Certificates {
-			if cert, err := directory.ParseCertificatePEM(c.PEM); err == nil {
-				registered = append(registered, cert)
+			if rc, ok := parseRegistered(c.PEM); ok {
+				registered = append(registered, rc)
 			}
 		}
 	}
@@ -75,13 +76,13 @@ func (s *Server) assertionCertificate(p directory.Principal, tok *jose.JWT) (*x5
 	thumbprint := strings.ToUpper(hex.EncodeToString(want))
 	if want != nil {
 		for _, c := range registered {
-			if bytes.Equal(sum(c.Raw), want) {
-				return c, thumbprint, nil
+			if bytes.Equal(sum(c.cert.Raw), want) {
+				return c.cert, thumbprint, nil
 			}
 		}
 	}
 	if sni && len(h.X5c) > 0 {
-		leaf, aerr := subjectNameIssuerCertificate(registered, h.X5c, s.now())
+		leaf, aerr := subjectNameIssuerCertificate(registered, h.X5c, s.now(), p.ClientID)
 		if aerr != nil {
 			return nil, thumbprint, aerr
 		}
@@ -98,29 +99,110 @@ func (s *Server) assertionCertificate(p directory.Principal, tok *jose.JWT) (*x5
 	return nil, thumbprint, errKeyNotFound(thumbprint, p.ClientID, !sni)
 }
 
-// subjectNameIssuerCertificate accepts the x5c leaf when a registered certificate has the same
-// subject and issuer, the leaf is within its validity period, and, when x5c carries the issuing
-// certificate, the leaf's signature verifies with it. It returns nil when nothing matches.
-func subjectNameIssuerCertificate(registered []*x509.Certificate, chain []string, now time.Time) (*x509.Certificate, *aadError) {
-	leaf, err := parseX5C(chain[0])
-	if err != nil {
-		return nil, errMalformedJWT("The x5c header does not hold a DER certificate.")
-	}
-	if len(chain) > 1 {
-		issuer, err := parseX5C(chain[1])
-		if err != nil || leaf.CheckSignatureFrom(issuer) != nil {
-			return nil, errMalformedJWT("The x5c chain does not verify: its first certificate is not signed by the second.")
+// registeredCertificate is a key credential of an application: the certificate, and the CA
+// certificates that follow it in the directory's pem, which subject name and issuer
+// authentication trusts as issuers of the application's certificates.
+type registeredCertificate struct {
+	cert *x509.Certificate
+	cas  []*x509.Certificate
+}
+
+// parseRegistered reads a registered certificate's pem: the certificate first, then any CA
+// certificates (the directory's way of declaring the CAs it trusts for the application).
+func parseRegistered(text string) (registeredCertificate, bool) {
+	var rc registeredCertificate
+	for rest := []byte(text); ; {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		switch {
+		case err != nil:
+		case rc.cert == nil:
+			rc.cert = cert
+		case cert.IsCA:
+			rc.cas = append(rc.cas, cert)
 		}
 	}
+	return rc, rc.cert != nil
+}
+
+// subjectNameIssuerCertificate accepts the x5c leaf, as Entra ID's subject name and issuer (SN+I)
+// authentication does, when a registered certificate has the same subject and issuer, the leaf is
+// within its validity period, and the leaf chains, through the other x5c certificates, to a CA
+// the directory trusts for that registered certificate:
+//   - a CA certificate that follows the registered certificate in its pem (declared trust), or
+//   - an x5c certificate whose key signed the registered certificate: the CA that issued it.
+//
+// A CA made to carry the same names but holding another key is neither, so its certificates are
+// refused with AADSTS7000213, as Entra ID refuses a chain to a CA it does not trust. The function
+// returns nil, nil when no registered certificate has the leaf's names.
+func subjectNameIssuerCertificate(registered []registeredCertificate, chain []string, now time.Time, clientID string) (*x509.Certificate, *aadError) {
+	var certs []*x509.Certificate
+	for _, c := range chain {
+		cert, err := parseX5C(c)
+		if err != nil {
+			return nil, errMalformedJWT("The x5c header does not hold DER certificates.")
+		}
+		certs = append(certs, cert)
+	}
+	leaf := certs[0]
 	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		return nil, nil
 	}
+	var named []registeredCertificate
 	for _, c := range registered {
-		if bytes.Equal(c.RawSubject, leaf.RawSubject) && bytes.Equal(c.RawIssuer, leaf.RawIssuer) {
-			return leaf, nil
+		if bytes.Equal(c.cert.RawSubject, leaf.RawSubject) && bytes.Equal(c.cert.RawIssuer, leaf.RawIssuer) {
+			named = append(named, c)
 		}
 	}
-	return nil, nil
+	if len(named) == 0 {
+		return nil, nil
+	}
+	intermediates := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		intermediates.AddCert(c)
+	}
+	var lastErr error
+	for _, rc := range named {
+		roots := x509.NewCertPool()
+		for _, ca := range rc.cas {
+			roots.AddCert(ca)
+		}
+		for _, c := range certs[1:] {
+			if rc.cert.CheckSignatureFrom(c) == nil {
+				roots.AddCert(c)
+			}
+		}
+		_, err := leaf.Verify(x509.VerifyOptions{
+			Roots: roots, Intermediates: intermediates, CurrentTime: now,
+			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+		})
+		if err == nil {
+			return leaf, nil
+		}
+		lastErr = err
+	}
+	return nil, errCertificateChain(leaf, clientID, len(certs) == 1, lastErr)
+}
+
+// errCertificateChain is Entra ID's refusal of an SN+I certificate whose chain does not lead to
+// a trusted CA. Entra's text is "Invalid certificate chain."; the reason in brackets is this
+// emulator's, in the style of AADSTS700027's.
+func errCertificateChain(leaf *x509.Certificate, clientID string, leafOnly bool, cause error) *aadError {
+	sum := sha1.Sum(leaf.Raw) //nolint:gosec
+	hint := "The certificates in x5c do not chain to a CA trusted for this application"
+	if leafOnly {
+		hint = "x5c holds only the certificate, and the directory declares no CA that issued it"
+	}
+	return newError(401, "invalid_client", 7000213, "Invalid certificate chain. [Reason - %s (%v), Subject: '%s', Issuer: '%s', Thumbprint of key used by client: '%s', app Id '%s'. "+
+		"Send the issuing CA's certificates after the certificate in x5c (azidentity: SendCertificateChain with the chain in the certificate file), "+
+		"or, in the local directory, append the trusted CA's certificate to the pem of the application's registered certificate.]",
+		hint, cause, leaf.Subject, leaf.Issuer, strings.ToUpper(hex.EncodeToString(sum[:])), clientID)
 }
 
 func parseX5C(s string) (*x509.Certificate, error) {

@@ -3,8 +3,9 @@
 // (login.microsoftonline.com to azurelocal/entra, *.azurecr.io to the registry, and so on).
 //
 // In DESIGN.md's flow it stands where the public Azure endpoints stand. Clients reach it only
-// through a connect-to map (see ConnectToRules and internal/transport) and trust of the local CA
-// (azurelocal/pki); they keep the real host names, so product code has no local branch.
+// through a connect-to map (see ConnectToRules and internal/transport), applied by the client or
+// by the local Azure's HTTP proxy (azurelocal/proxy), and trust of the local CA (azurelocal/pki);
+// they keep the real host names, so product code has no local branch.
 //
 // Not emulated:
 //   - DNS: nothing resolves the Azure names; the connect-to map does the redirection;

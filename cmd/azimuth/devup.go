@@ -28,8 +28,10 @@ workload identity, controller-level workload identity and the node's managed ide
 deliberately missing its role, push samples to the local ACR, and apply sample objects.
 
 It prints each step as it becomes ready, then a table of the objects once they settle, and keeps
-running until interrupted, printing how to reach the cluster with kubectl. Stopping it stops
-every process it started. The controllers' logs go to STATE/` + demo.LogFile + `.
+running until interrupted, printing how to reach the cluster with kubectl, and the HTTPS_PROXY and
+SSL_CERT_FILE lines with which crane, git, the flux CLI or any SDK reach the local Azure through
+its proxy. The controllers watch only the sample namespaces. Stopping it stops every process it
+started. The controllers' logs go to STATE/` + demo.LogFile + `.
 
 With --once it prints the table and exits: 0 when every object is Ready but the one that must
 fail, and fails as it should; 1 otherwise.`,

@@ -9,9 +9,10 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/identity"
 )
 
-// Usage is what `azimuth dev up` prints once the table is out: how to reach the cluster with
-// kubectl, and how to get a token as a tenant's object and as the controller would with
-// `azimuth token` (azimuth names the binary).
+// Usage is what `azimuth dev up` prints once the table is out: which namespaces the controllers
+// watch, how to reach the cluster with kubectl, how to get a token as a tenant's object and as
+// the controller would with `azimuth token` (azimuth names the binary), and how other clients
+// reach the local Azure through its proxy.
 func (s *System) Usage(azimuth string) string {
 	azureDir := s.Env.Azure.StateDir()
 	kubeconfig := s.Env.Kube.Kubeconfig
@@ -22,6 +23,12 @@ func (s *System) Usage(azimuth string) string {
 	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", kubeconfig)
 	fmt.Fprintf(&b, "  kubectl get ocirepositories,imagerepositories,imagepolicies -A\n")
 	fmt.Fprintf(&b, "  kubectl -n team-denied describe ocirepository manifests\n")
+	var watched []string
+	for _, sh := range s.shards() {
+		watched = append(watched, sh.namespaces...)
+	}
+	fmt.Fprintf(&b, "\nThe controllers watch only the sample namespaces: %s.\n", strings.Join(watched, ", "))
+	fmt.Fprintf(&b, "Objects applied elsewhere are not reconciled; try yours in one of them, for example -n team-apps.\n")
 	fmt.Fprintf(&b, "\nGet a token as team-apps' objects do (object-level workload identity):\n\n")
 	fmt.Fprintf(&b, "  export AZIMUTH_CONNECT_TO=\"$(cat %s)\"\n", connectTo)
 	fmt.Fprintf(&b, "  %s token --kubeconfig %s --ca-file %s \\\n", azimuth, kubeconfig, ca)
@@ -30,6 +37,15 @@ func (s *System) Usage(azimuth string) string {
 	fmt.Fprintf(&b, "  AZURE_TENANT_ID=%s AZURE_CLIENT_ID=%s \\\n", s.names.tenantID, s.names.controller.ClientID)
 	fmt.Fprintf(&b, "  AZURE_FEDERATED_TOKEN_FILE=%s \\\n", filepath.Join(s.StateDir, TokenFile))
 	fmt.Fprintf(&b, "    %s token --ca-file %s --scope acr\n", azimuth, ca)
+	fmt.Fprintf(&b, "\nOther clients (crane, docker, git, the flux CLI, any SDK) reach the local Azure, and only it,\n")
+	fmt.Fprintf(&b, "through its proxy; for example, as the application %s that pushed the samples:\n\n", PushApplication)
+	b.WriteString(s.Env.Azure.ProxyExports("  "))
+	secret := `"$CLIENT_SECRET"`
+	if p, ok := s.Env.Azure.Directory().Principal(s.names.pushID); ok && p.Application != nil && len(p.Application.ClientSecrets) > 0 {
+		secret = "'" + strings.ReplaceAll(p.Application.ClientSecrets[0].Value, "'", `'\''`) + "'"
+	}
+	fmt.Fprintf(&b, "  crane auth login %s -u %s -p %s\n", s.names.registryHost(), s.names.pushID, secret)
+	fmt.Fprintf(&b, "  crane ls %s/samples/podinfo\n", s.names.registryHost())
 	if s.logs != nil {
 		fmt.Fprintf(&b, "\nThe controllers' logs: %s\n", s.logs.Name())
 	}
