@@ -222,6 +222,22 @@ func TestTokenErrors(t *testing.T) {
 			}
 		})
 	}
+	// Without the local CA: a certificate no retry can make trusted fails at once, with its
+	// cause and what to do about it.
+	app := defaultSecretApp(t)
+	c.create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "right"}, StringData: map[string]string{
+		"tenantId": app.Tenant, "clientId": app.ClientID, "clientSecret": app.ClientSecrets[0].Value,
+	}})
+	noCA := []string{"token", "--kubeconfig", c.env.Kubeconfig, "-n", ns, "--scope", "acr", "--secret", "right"}
+	for _, rule := range c.azure.ConnectTo() {
+		noCA = append(noCA, "--connect-to", rule)
+	}
+	_, _, err := run(t.Context(), noCA...)
+	for _, want := range []string{"x509: certificate signed by unknown authority", "--ca-file or SSL_CERT_FILE"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("without the CA: err = %v, want it to hold %q", err, want)
+		}
+	}
 	if _, _, err := run(t.Context(), "token", "--secret", "x"); err == nil || !strings.Contains(err.Error(), `"scope"`) {
 		t.Errorf("without --scope: err = %v", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -172,10 +171,10 @@ func (c *Credential) Cloud() Cloud { return c.cloud }
 // options (tenant, claims) are not used: the identity decides the tenant.
 func (c *Credential) GetToken(ctx context.Context, opts policy.TokenRequestOptions) (azcore.AccessToken, error) {
 	key := cacheKey{identity: c.key, scopes: joinScopes(opts.Scopes)}
-	if token, ok := c.provider.cache.lookup(key); ok {
+	if token, ok := c.provider.cache.Lookup(key); ok {
 		return token, nil
 	}
-	return c.provider.cache.get(ctx, key, func(ctx context.Context) (azcore.AccessToken, error) {
+	return c.provider.cache.Get(ctx, key, func(ctx context.Context) (azcore.AccessToken, error) {
 		return c.fetch(ctx, opts.Scopes)
 	})
 }
@@ -183,7 +182,7 @@ func (c *Credential) GetToken(ctx context.Context, opts policy.TokenRequestOptio
 // Invalidate drops the cached token for scopes. A client calls it when a service rejects a token
 // with 401 or 403, so that the next GetToken fetches a fresh one.
 func (c *Credential) Invalidate(scopes ...string) {
-	c.provider.cache.invalidate(cacheKey{identity: c.key, scopes: joinScopes(scopes)})
+	c.provider.cache.Invalidate(cacheKey{identity: c.key, scopes: joinScopes(scopes)})
 }
 
 // joinScopes avoids allocating for the common single scope, keeping cache hits free of garbage.
@@ -200,13 +199,13 @@ func (c *Credential) fetch(ctx context.Context, scopes []string) (azcore.AccessT
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.provider.timeout)
 	defer cancel()
-	presented := &assertionRecorder{}
-	token, err := c.fetchWith(ctx, scopes, presented)
+	record := &fetchRecord{}
+	token, err := c.fetchWith(ctx, scopes, record)
 	code := 0
 	if err != nil {
 		var authErr *AuthError
 		if !errors.As(err, &authErr) {
-			authErr = newAuthError(c.id, c.method, err, presented.get())
+			authErr = newAuthError(c.id, c.method, err, record)
 		}
 		code, err = authErr.Code, authErr
 	}
@@ -214,15 +213,15 @@ func (c *Credential) fetch(ctx context.Context, scopes []string) (azcore.AccessT
 	return token, err
 }
 
-func (c *Credential) fetchWith(ctx context.Context, scopes []string, presented *assertionRecorder) (azcore.AccessToken, error) {
-	co, client, err := c.clientOptions()
+func (c *Credential) fetchWith(ctx context.Context, scopes []string, record *fetchRecord) (azcore.AccessToken, error) {
+	co, client, err := c.clientOptions(record)
 	if err != nil {
 		return azcore.AccessToken{}, &AuthError{Identity: c.id.String(), Method: c.method, Description: err.Error(), err: err}
 	}
 	// The client lives for this fetch only: left open, its idle connections (and their
 	// goroutines) would linger after every fetch until the transport's idle timeout.
 	defer client.CloseIdleConnections()
-	cred, err := c.build(co, presented)
+	cred, err := c.build(co, record)
 	if err != nil {
 		return azcore.AccessToken{}, &AuthError{Identity: c.id.String(), Method: c.method, Description: err.Error(), err: err}
 	}
@@ -240,16 +239,7 @@ func (c *Credential) fetchWith(ctx context.Context, scopes []string, presented *
 // bypassMSALCache is an empty claims request: it asks for nothing beyond a fresh token.
 const bypassMSALCache = "{}"
 
-// assertionRecorder keeps the last federated token sent, to explain a federation error.
-type assertionRecorder struct {
-	mu  sync.Mutex
-	jwt string
-}
-
-func (r *assertionRecorder) set(s string) { r.mu.Lock(); r.jwt = s; r.mu.Unlock() }
-func (r *assertionRecorder) get() string  { r.mu.Lock(); defer r.mu.Unlock(); return r.jwt }
-
-func (c *Credential) clientOptions() (azcore.ClientOptions, *http.Client, error) {
+func (c *Credential) clientOptions(record *fetchRecord) (azcore.ClientOptions, *http.Client, error) {
 	t := c.provider.base
 	if c.proxy != nil {
 		t.Proxy = c.proxy
@@ -260,17 +250,18 @@ func (c *Credential) clientOptions() (azcore.ClientOptions, *http.Client, error)
 	}
 	return azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: c.cloud.AuthorityHost, Services: map[cloud.ServiceName]cloud.ServiceConfiguration{}},
-		Transport: client,
+		Transport: recordingTransport{client: client, record: record},
+		Retry:     policy.RetryOptions{ShouldRetry: shouldRetry},
 	}, client, nil
 }
 
-func (c *Credential) build(co azcore.ClientOptions, presented *assertionRecorder) (azcore.TokenCredential, error) {
+func (c *Credential) build(co azcore.ClientOptions, record *fetchRecord) (azcore.TokenCredential, error) {
 	id := c.id
 	switch id.Kind {
 	case identity.WorkloadIdentity:
 		assertion := func(ctx context.Context) (string, error) {
 			jwt, err := id.Assertion(ctx)
-			presented.set(jwt)
+			record.presented(jwt)
 			return jwt, err
 		}
 		return azidentity.NewClientAssertionCredential(id.TenantID, id.ClientID, assertion, &azidentity.ClientAssertionCredentialOptions{ClientOptions: co})

@@ -75,13 +75,15 @@ type entraError struct {
 // proxy's or a gateway's page).
 const maxDescription = 300
 
-// newAuthError explains err, the failure of method for id. presented is the federated assertion
-// that was sent, if any; its issuer and subject go into the hint, never the assertion itself.
+// newAuthError explains err, the failure of method for id. record is what the fetch sent and met:
+// the federated assertion, if any (its issuer and subject go into the hint, never the assertion
+// itself), and the transport's last error.
 //
 // Entra ID's answer is read from the response azidentity keeps (*azidentity.AuthenticationFailedError),
 // never from its error text; a failure without an answer (a network error) keeps its whole cause.
-func newAuthError(id identity.Identity, method string, err error, presented string) *AuthError {
+func newAuthError(id identity.Identity, method string, err error, record *fetchRecord) *AuthError {
 	e := &AuthError{Identity: id.String(), Method: method, Troubleshoot: troubleshootLink(method), err: err}
+	presented, transportErr := record.get()
 	var failed *azidentity.AuthenticationFailedError
 	if errors.As(err, &failed) && failed.RawResponse != nil {
 		e.Code, e.Description = describeResponse(failed.RawResponse)
@@ -92,6 +94,10 @@ func newAuthError(id identity.Identity, method string, err error, presented stri
 		}
 	}
 	e.Hint = hint(id, e.Code, presented)
+	if e.Code == 0 && transportErr != nil && isCertificateError(transportErr) {
+		e.Hint = "This process does not trust the certificate Entra ID (or a proxy on the way) presented: " +
+			"give the CA that signs it with --ca-file or SSL_CERT_FILE, or fix the proxy's TLS inspection"
+	}
 	return e
 }
 

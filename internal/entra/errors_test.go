@@ -26,7 +26,7 @@ func TestNewAuthErrorReadsEntraResponse(t *testing.T) {
 	id := identity.Identity{Kind: identity.ClientSecret, Level: identity.ObjectLevel, TenantID: "t", ClientID: "c", Source: "secret ns/azure"}
 	body := `{"error":"invalid_client","error_description":"AADSTS700027: see https://example.com/?view=1\u0026tabs=http for keys.\r\nTrace ID: 1\r\nCorrelation ID: 2","error_codes":[700027]}`
 	err := fmt.Errorf("wrapped: %w", &azidentity.AuthenticationFailedError{RawResponse: response(401, body)})
-	e := newAuthError(id, "ClientSecretCredential", err, "")
+	e := newAuthError(id, "ClientSecretCredential", err, &fetchRecord{})
 	if e.Code != 700027 {
 		t.Fatalf("code = %d", e.Code)
 	}
@@ -45,13 +45,13 @@ func TestNewAuthErrorReadsEntraResponse(t *testing.T) {
 
 	// An answer that is not Entra ID's (a proxy's page) is quoted by status and a bounded start.
 	page := "<html>" + strings.Repeat("bad gateway ", 100) + "</html>"
-	e = newAuthError(id, "ClientSecretCredential", &azidentity.AuthenticationFailedError{RawResponse: response(502, page)}, "")
+	e = newAuthError(id, "ClientSecretCredential", &azidentity.AuthenticationFailedError{RawResponse: response(502, page)}, &fetchRecord{})
 	if e.Code != 0 || !strings.HasPrefix(e.Description, "HTTP 502 Bad Gateway: <html>bad gateway") || len(e.Description) > maxDescription+40 {
 		t.Errorf("a proxy's page: code %d, description %q", e.Code, e.Description)
 	}
 
 	// A failure with no answer keeps its whole cause, on one line.
-	e = newAuthError(id, "ClientSecretCredential", errors.New("Post \"https://login.microsoftonline.com/t\":\nproxyconnect tcp: dial tcp 127.0.0.1:9: connect: connection refused"), "")
+	e = newAuthError(id, "ClientSecretCredential", errors.New("Post \"https://login.microsoftonline.com/t\":\nproxyconnect tcp: dial tcp 127.0.0.1:9: connect: connection refused"), &fetchRecord{})
 	if !strings.Contains(e.Description, "proxyconnect tcp: dial tcp 127.0.0.1:9: connect: connection refused") {
 		t.Errorf("a network failure lost its cause: %q", e.Description)
 	}

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/azimuth-gitops/azimuth/internal/expiring"
 )
 
 // Metrics count the token cache's work. Labels never hold an identity or a token: only outcomes
@@ -48,10 +50,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-func (m *Metrics) hit()          { m.hits.Inc() }
-func (m *Metrics) miss()         { m.misses.Inc() }
-func (m *Metrics) evicted()      { m.evictions.Inc() }
-func (m *Metrics) setSize(n int) { m.items.Set(float64(n)) }
+// cacheHooks report the token cache's hits, misses, evictions and size.
+func (m *Metrics) cacheHooks() expiring.Hooks {
+	return expiring.Hooks{
+		Hit: m.hits.Inc, Miss: m.misses.Inc, Evicted: m.evictions.Inc,
+		Size: func(n int) { m.items.Set(float64(n)) },
+	}
+}
 
 func (m *Metrics) fetched(start time.Time, code int, err error) {
 	m.latency.Observe(time.Since(start).Seconds())

@@ -137,7 +137,7 @@ func (k *Keychain) RefreshToken(ctx context.Context, registry string) (RefreshTo
 	k.mu.Lock()
 	k.principals[host] = principal{key: key, objectID: oid}
 	k.mu.Unlock()
-	return k.cache.get(ctx, cacheKey{principal: key, registry: host}, func(ctx context.Context) (RefreshToken, error) {
+	return k.cache.tokens.Get(ctx, cacheKey{principal: key, registry: host}, func(ctx context.Context) (RefreshToken, error) {
 		ctx, cancel := context.WithTimeout(ctx, k.timeout)
 		defer cancel()
 		return k.exchange(ctx, host, tok.Token)
@@ -184,7 +184,7 @@ func (k *Keychain) Invalidate(registry string) {
 	p, ok := k.principals[host]
 	k.mu.Unlock()
 	if ok {
-		k.cache.invalidate(cacheKey{principal: p.key, registry: host})
+		k.cache.tokens.Invalidate(cacheKey{principal: p.key, registry: host})
 	}
 	if inv, ok := k.cred.(invalidator); ok {
 		inv.Invalidate(k.scope)
