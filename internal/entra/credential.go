@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -45,6 +46,9 @@ type Options struct {
 
 // Provider makes credentials for identities; all its credentials share one token cache.
 type Provider struct {
+	// inflight holds the record of each fetch under way, by cache key, for callers that stop
+	// waiting before it ends.
+	inflight sync.Map
 	custom  *Cloud
 	cache   *tokenCache
 	base    transport.Options
@@ -174,9 +178,26 @@ func (c *Credential) GetToken(ctx context.Context, opts policy.TokenRequestOptio
 	if token, ok := c.provider.cache.Lookup(key); ok {
 		return token, nil
 	}
-	return c.provider.cache.Get(ctx, key, func(ctx context.Context) (azcore.AccessToken, error) {
-		return c.fetch(ctx, opts.Scopes)
+	token, err := c.provider.cache.Get(ctx, key, func(ctx context.Context) (azcore.AccessToken, error) {
+		return c.fetch(ctx, key, opts.Scopes)
 	})
+	if err != nil && ctx.Err() != nil {
+		return token, c.late(key, ctx.Err())
+	}
+	return token, err
+}
+
+// late explains a caller giving up on a fetch that goes on (throttled, retrying, or unanswered):
+// what the fetch has met so far, so that a deadline does not hide a 429 or an outage.
+func (c *Credential) late(key cacheKey, err error) error {
+	e := &AuthError{Identity: c.id.String(), Method: c.method, err: err,
+		Description: fmt.Sprintf("no token before the deadline (%v): Entra ID has not answered yet", err)}
+	if r, ok := c.provider.inflight.Load(key); ok {
+		if last := r.(*fetchRecord).last(); last != "" {
+			e.Description = fmt.Sprintf("no token before the deadline (%v); the request is being retried, and its last answer was %s", err, last)
+		}
+	}
+	return e
 }
 
 // Invalidate drops the cached token for scopes. A client calls it when a service rejects a token
@@ -195,11 +216,13 @@ func joinScopes(scopes []string) string {
 
 // fetch builds a fresh azidentity credential and asks it for a token. A fresh credential per
 // fetch keeps azidentity's own cache out of the way: this package's cache decides lifetimes.
-func (c *Credential) fetch(ctx context.Context, scopes []string) (azcore.AccessToken, error) {
+func (c *Credential) fetch(ctx context.Context, key cacheKey, scopes []string) (azcore.AccessToken, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.provider.timeout)
 	defer cancel()
 	record := &fetchRecord{}
+	c.provider.inflight.Store(key, record)
+	defer c.provider.inflight.CompareAndDelete(key, record)
 	token, err := c.fetchWith(ctx, scopes, record)
 	code := 0
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -42,6 +43,22 @@ type fetchRecord struct {
 	mu           sync.Mutex
 	assertion    string
 	transportErr error
+	// lastAnswer describes the last error answer, such as "HTTP 429 Too Many Requests
+	// (Retry-After: 5)", for callers that stop waiting before the fetch ends.
+	lastAnswer string
+}
+
+// last describes the last failure the fetch met, or "" if it met none.
+func (r *fetchRecord) last() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.lastAnswer != "":
+		return r.lastAnswer
+	case r.transportErr != nil:
+		return oneLine(r.transportErr.Error())
+	}
+	return ""
 }
 
 func (r *fetchRecord) presented(jwt string) { r.mu.Lock(); r.assertion = jwt; r.mu.Unlock() }
@@ -62,10 +79,16 @@ var _ policy.Transporter = recordingTransport{}
 
 func (t recordingTransport) Do(req *http.Request) (*http.Response, error) {
 	resp, err := t.client.Do(req)
-	if err != nil {
-		t.record.mu.Lock()
-		t.record.transportErr = err
-		t.record.mu.Unlock()
+	t.record.mu.Lock()
+	defer t.record.mu.Unlock()
+	switch {
+	case err != nil:
+		t.record.transportErr, t.record.lastAnswer = err, ""
+	case resp.StatusCode >= 400:
+		t.record.lastAnswer = fmt.Sprintf("HTTP %d %s from %s", resp.StatusCode, http.StatusText(resp.StatusCode), req.URL.Host)
+		if ra := resp.Header.Get("Retry-After"); ra != "" {
+			t.record.lastAnswer += " (Retry-After: " + ra + ")"
+		}
 	}
 	return resp, err
 }

@@ -51,7 +51,11 @@ func (e *ExchangeError) Error() string {
 	if e.Identity != "" {
 		who += " of " + e.Identity
 	}
-	msg := fmt.Sprintf("registry %s refused to exchange %s for a refresh token (HTTP %d", e.Registry, who, e.StatusCode)
+	verb := "refused to exchange"
+	if e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests {
+		verb = "could not exchange" // busy or down, not a refusal: retried with back-off
+	}
+	msg := fmt.Sprintf("registry %s %s %s for a refresh token (HTTP %d", e.Registry, verb, who, e.StatusCode)
 	if e.Code != "" {
 		msg += " " + e.Code
 	}

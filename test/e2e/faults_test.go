@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
+	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
+	"github.com/azimuth-gitops/azimuth/azurelocal/gateway"
+	"github.com/azimuth-gitops/azimuth/internal/identity"
+)
+
+// TestFaults: Entra ID and the registry having a bad day (throttling with Retry-After, an
+// outage, a hang, a dropped connection) end in a condition that says what happened, and the
+// object recovers by itself once the service does, without a restart.
+func TestFaults(t *testing.T) {
+	s := system(t)
+	if err := s.env.Client.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsFaults}}); err != nil {
+		t.Fatal(err)
+	}
+	s.push(t, "tenant-faults/manifests", "1.0.0", map[string]string{"deploy/app.yaml": "kind: ConfigMap\n"})
+
+	const entraHost, registries = "login.microsoftonline.com", "*.azurecr.io"
+	for _, tc := range []struct {
+		name  string
+		host  string
+		fault gateway.Fault
+		// want is what the Ready condition's message must say.
+		want []string
+	}{
+		{"Entra ID throttles", entraHost, gateway.Fault{Status: 429, RetryAfter: time.Second}, []string{"429"}},
+		{"Entra ID is down", entraHost, gateway.Fault{Status: 503}, []string{"503"}},
+		{"the registry is down", registries, gateway.Fault{Status: 503}, []string{"503", registryHost}},
+		{"the registry throttles", registries, gateway.Fault{Status: 429, RetryAfter: time.Second}, []string{"429", registryHost}},
+		{"the registry hangs", registries, gateway.Fault{Hang: true}, []string{"deadline exceeded"}},
+		{"the registry drops the connection", registries, gateway.Fault{Reset: true}, []string{registryHost}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A service account of its own, so that no cached token hides the fault.
+			sa := strings.NewReplacer(" ", "-").Replace(strings.ToLower(tc.name))
+			s.federatedServiceAccount(t, nsFaults, sa)
+			if err := s.env.Azure.Inject(tc.host, tc.fault); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.env.Azure.Clear(tc.host) })
+
+			obj := ociRepository(nsFaults, "tenant-faults/manifests", "1.0.0", true)
+			obj.Name, obj.Spec.ServiceAccountName = sa, sa
+			obj.Spec.Timeout = &metav1.Duration{Duration: 5 * time.Second}
+			if err := s.env.Client.Create(t.Context(), obj); err != nil {
+				t.Fatal(err)
+			}
+			s.waitFor(t, obj, "Ready=False", func() bool { st, _, _ := readyStatus(obj); return st == metav1.ConditionFalse })
+			_, reason, msg := readyStatus(obj)
+			for _, want := range tc.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("Ready=False %s: %q does not say %q", reason, msg, want)
+				}
+			}
+			if stalled := apimeta.FindStatusCondition(obj.Status.Conditions, meta.StalledCondition); stalled != nil {
+				t.Errorf("a passing fault stalled the object: %s", stalled.Message)
+			}
+
+			s.env.Azure.Clear(tc.host)
+			s.waitFor(t, obj, "Ready=True once the service is back", func() bool { st, _, _ := readyStatus(obj); return st == metav1.ConditionTrue })
+		})
+	}
+}
+
+// federatedServiceAccount creates service account name in ns, for the controller's managed
+// identity, federated with it.
+func (s *suite) federatedServiceAccount(t *testing.T, ns, name string) {
+	t.Helper()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: map[string]string{
+		identity.ClientIDAnnotation: controllerID, identity.TenantIDAnnotation: tenantID,
+	}}}
+	if err := s.env.Client.Create(t.Context(), sa); err != nil {
+		t.Fatal(err)
+	}
+	err := s.env.Azure.Directory().AddFederatedCredential(controllerMI, directory.FederatedCredential{
+		Name: ns + "-" + name, Issuer: s.env.Kube.IssuerURL, Subject: "system:serviceaccount:" + ns + ":" + name,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
