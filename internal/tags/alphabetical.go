@@ -25,10 +25,16 @@ func (p *Alphabetical) Latest(tags []string, f *Filter) (string, error) {
 		return "", ErrNoTags
 	}
 	desc := p.order == Descending
+	if f.keepsAll() {
+		if desc {
+			return leastString(tags), nil
+		}
+		return greatestString(tags), nil
+	}
 	var best candidate
 	found := false
 	for _, tag := range tags {
-		value, ok := f.Match(tag)
+		value, ok := f.match(tag)
 		if !ok {
 			continue
 		}
@@ -47,4 +53,43 @@ func (p *Alphabetical) Latest(tags []string, f *Filter) (string, error) {
 		return "", noMatch(len(tags), f, "is a tag")
 	}
 	return best.tag, nil
+}
+
+// greatestString and leastString pick among tags that are their own
+// values, so equal values are the same tag and need no tie rule. A first
+// byte that differs from the best's decides without comparing the strings:
+// most tags in most orders. first is best[0], or -1 when best is "", which
+// every other tag is greater than.
+
+func greatestString(tags []string) string {
+	best, first := tags[0], firstByte(tags[0])
+	for _, t := range tags[1:] {
+		if t != "" && int(t[0]) < first {
+			continue
+		}
+		if t > best {
+			best, first = t, int(t[0])
+		}
+	}
+	return best
+}
+
+func leastString(tags []string) string {
+	best, first := tags[0], firstByte(tags[0])
+	for _, t := range tags[1:] {
+		if t != "" && int(t[0]) > first {
+			continue
+		}
+		if t < best {
+			best, first = t, firstByte(t)
+		}
+	}
+	return best
+}
+
+func firstByte(s string) int {
+	if s == "" {
+		return -1
+	}
+	return int(s[0])
 }

@@ -92,11 +92,16 @@ func (f *Filter) Extract() string {
 // policy compares for it. A group that does not take part in the match
 // yields an empty value, as regexp.Expand does.
 func (f *Filter) Match(tag string) (value string, ok bool) {
-	if f == nil || f.re == nil { // small enough to inline: no call without a pattern
+	if f.keepsAll() {
 		return tag, true
 	}
 	return f.match(tag)
 }
+
+// keepsAll reports whether the filter keeps every tag as it is. Match costs
+// a call per tag even then (it is just too large to inline), so a policy's
+// loop tests this once and calls match only when there is a pattern.
+func (f *Filter) keepsAll() bool { return f == nil || f.re == nil }
 
 func (f *Filter) match(tag string) (value string, ok bool) {
 	if f.lin != nil && f.mode != extractTemplate && len(tag) <= maxLinearInput {

@@ -136,6 +136,9 @@ func FuzzOrderPolicies(f *testing.F) {
 	f.Add(false, true, "", "", "", "1\n1.0\n01\n-0\n0\nNaN\n+Inf")
 	f.Add(true, false, "desc", `^(?P<ts>.*)-\w$`, "$ts", "b-1\na-1\nc-2")
 	f.Add(false, false, "asc", `^main-[a-f0-9]+-(?P<ts>[0-9]+)`, "$ts", "main-a-2\nmain-b-10\nlatest")
+	f.Add(false, false, "", "", "", "0123\n123\n1606234201\n01606234201\n999999999999999\n1000000000000000")
+	f.Add(false, true, "desc", "", "", "9007199254740993\n9007199254740992\n9007199254740994\n12345678\n012345678")
+	f.Add(true, false, "asc", "", "", "ab\n\na\nb\xff\nb")
 	f.Fuzz(func(t *testing.T, alphabetical, desc bool, order, pattern, extract, list string) {
 		flt, err := NewFilter(pattern, extract)
 		if err != nil {

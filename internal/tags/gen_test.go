@@ -12,7 +12,9 @@ import (
 // tags, and its strings are then copied in that order, as decoding the
 // registry's JSON response allocates them: sorting strings that were
 // allocated in another order would scatter them in memory and measure cache
-// misses that a real tag list does not have.
+// misses that a real tag list does not have. shuffled gives the same tags in
+// a fixed random order: PERFORMANCE.md's Flux figures were measured on
+// shuffled lists.
 
 const bigN = 100_000
 
@@ -39,6 +41,22 @@ func semverTag(r *rand.Rand) string {
 func mainTag(r *rand.Rand) string {
 	return fmt.Sprintf("main-%07x-%d", r.Uint32()>>4, 1_600_000_000+r.IntN(100_000_000))
 }
+
+// shuffled returns a copy of tags in a random order fixed by shuffleSeed,
+// each string copied in that order (as decoding a list in that order
+// allocates them), so the cost measured is the order's, not scattered memory.
+func shuffled(tags []string) []string {
+	out := slices.Clone(tags)
+	r := rand.New(rand.NewPCG(shuffleSeed, shuffleSeed))
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	for i, t := range out {
+		out[i] = strings.Clone(t)
+	}
+	return out
+}
+
+// shuffleSeed fixes the order of every shuffled list in the tests and benchmarks.
+const shuffleSeed = 7
 
 func sorted(tags []string) []string {
 	slices.Sort(tags)

@@ -3,7 +3,6 @@ package tags
 import (
 	"fmt"
 	"math"
-	"strconv"
 )
 
 // Numerical picks by numeric value (ImagePolicy's policy.numerical).
@@ -28,107 +27,90 @@ func (p *Numerical) Order() Order { return p.order }
 // Like Flux, it fails if any value that passed the filter is not a number
 // (strconv.ParseFloat syntax): a numerical policy needs a filter that keeps
 // numbers only. NaN never beats a number.
+//
+// Without a filter, runs of plain integers of up to 15 digits (build
+// numbers, Unix times in seconds or milliseconds) are compared by their
+// decimal keys (number.go) in scanKeys, which checks that they are numbers
+// without converting them. Every other value, and a number equal to the
+// best, is decided on float64 values, as Flux does.
 func (p *Numerical) Latest(tags []string, f *Filter) (string, error) {
 	if len(tags) == 0 {
 		return "", ErrNoTags
 	}
-	desc := p.order == Descending
-	best := -1 // index into tags; its value is looked up again only on a tie
-	var bestN float64
-	for i, tag := range tags {
-		value, ok := f.Match(tag)
-		if !ok {
-			continue
+	// Both orders look for a maximum: of the value (asc) or of its negation
+	// (desc), that is, of the complemented key or the negated float64, which
+	// is exact and keeps ties (-0 == 0) and NaN as they are.
+	b := numericBest{sign: 1}
+	if p.order == Descending {
+		b.flip, b.sign = ^uint64(0), -1
+	}
+	all := f.keepsAll()
+	for i := 0; i < len(tags); i++ {
+		if all && b.isKey {
+			stop, won, hi, lo := scanKeys(tags[i:], b.hi, b.lo, b.flip)
+			if won >= 0 {
+				b.tag, b.value, b.hi, b.lo, b.isN = tags[i+won], tags[i+won], hi, lo, false
+			}
+			if i += stop; i == len(tags) {
+				break
+			}
+		}
+		tag, value := tags[i], tags[i]
+		if !all {
+			var ok bool
+			if value, ok = f.match(tag); !ok {
+				continue
+			}
 		}
 		n, ok := parseNumber(value)
 		if !ok {
 			return "", notNumber(tag, value, f)
 		}
-		if best >= 0 {
-			better := n > bestN
-			if desc {
-				better = n < bestN
-			}
-			if !better && !winsNumericTie(tag, value, n, tags[best], f, bestN) {
-				continue
-			}
-		}
-		best, bestN = i, n
+		b.consider(tag, value, n*b.sign)
 	}
-	if best < 0 {
+	if !b.found {
 		return "", noMatch(len(tags), f, "is a number")
 	}
-	return tags[best], nil
+	return b.tag, nil
 }
 
-// winsNumericTie decides the cases an ordered comparison leaves open: equal
-// numbers (the tie rule, with the greater value winning), and NaN, which
-// loses to every number and ties with NaN.
-func winsNumericTie(tag, value string, n float64, bestTag string, f *Filter, bestN float64) bool {
-	switch {
-	case n == bestN:
-	case math.IsNaN(bestN):
-		if !math.IsNaN(n) {
-			return true
-		}
-	default:
-		return false
-	}
-	bestValue, _ := f.Match(bestTag)
-	return candidate{bestTag, bestValue}.breaksTie(tag, value, false)
+// numericBest is the best tag so far and what it is compared by.
+type numericBest struct {
+	flip  uint64  // the order's: all ones for desc
+	sign  float64 // the order's: -1 for desc
+	found bool
+
+	tag, value string
+	isKey      bool // value has a decimal key: hi, lo, XORed with flip
+	hi, lo     uint64
+	isN        bool    // n is known (scanKeys leaves it to be parsed)
+	n          float64 // value's float64, times sign
 }
 
-// parseNumber is strconv.ParseFloat(s, 64) with a fast path for an
-// optionally signed integer of 1 to 18 digits, which timestamps and build
-// numbers are. Such an integer fits an int64, and converting it to float64
-// rounds exactly as ParseFloat rounds its decimal form, so both paths give
-// the same value.
-//
-// A digit-by-digit loop is a chain of dependent multiplications, the slowest
-// part of a numerical policy, so the digits after the first len%8 are
-// converted eight at a time (SWAR), independently of the leading ones: the
-// eight bytes are read as one little-endian word (the compiler merges the
-// loads), the most significant digit in the lowest bits.
-func parseNumber(s string) (float64, bool) {
-	digits, neg := s, false
-	if len(digits) > 0 && (digits[0] == '-' || digits[0] == '+') {
-		digits, neg = digits[1:], digits[0] == '-'
-	}
-	if len(digits) == 0 || len(digits) > 18 {
-		return parseFloat(s)
-	}
-	var n uint64
-	head := len(digits) % 8
-	for i := 0; i < head; i++ {
-		c := digits[i] - '0'
-		if c > 9 {
-			return parseFloat(s)
+// consider makes tag the best if its value, whose float64 times sign is n,
+// beats the best: a greater n wins; equal ones go to the tie rule (the
+// greater value, then the greater tag); NaN loses to every number and ties
+// with NaN.
+func (b *numericBest) consider(tag, value string, n float64) {
+	if b.found {
+		if !b.isN {
+			bn, _ := parseNumber(b.value) // a decimal key: it parses
+			b.n, b.isN = bn*b.sign, true
 		}
-		n = n*10 + uint64(c)
-	}
-	const hi, zeros = 0xF0F0F0F0F0F0F0F0, 0x3030303030303030
-	for d := digits[head:]; len(d) >= 8; d = d[8:] {
-		x := uint64(d[0]) | uint64(d[1])<<8 | uint64(d[2])<<16 | uint64(d[3])<<24 |
-			uint64(d[4])<<32 | uint64(d[5])<<40 | uint64(d[6])<<48 | uint64(d[7])<<56
-		// Every byte is 0x30-0x39: high nibble 3, and still 3 after adding 6.
-		if x&hi != zeros || (x+0x0606060606060606)&hi != zeros {
-			return parseFloat(s)
+		switch {
+		case n > b.n:
+		case n == b.n, math.IsNaN(n) && math.IsNaN(b.n):
+			if !(candidate{b.tag, b.value}).breaksTie(tag, value, false) {
+				return
+			}
+		case math.IsNaN(b.n): // and n is a number
+		default: // n is less, or NaN while the best is a number
+			return
 		}
-		x -= zeros
-		x = x*10 + x>>8 // two-digit values, in every other byte
-		x = ((x&0x000000FF000000FF)*(100+1_000_000<<32) + (x>>16&0x000000FF000000FF)*(1+10_000<<32)) >> 32
-		n = n*100_000_000 + x
 	}
-	f := float64(int64(n)) // below 2^63: one conversion instruction
-	if neg {
-		f = -f
-	}
-	return f, true
-}
-
-func parseFloat(s string) (float64, bool) {
-	n, err := strconv.ParseFloat(s, 64)
-	return n, err == nil
+	hi, lo, isKey := decimalKey(value)
+	b.found, b.tag, b.value, b.n, b.isN = true, tag, value, n, true
+	b.isKey, b.hi, b.lo = isKey, hi^b.flip, lo^b.flip
 }
 
 func notNumber(tag, value string, f *Filter) error {
