@@ -13,6 +13,7 @@ PLAIN_PKGS := ./cmd/... $(if $(wildcard test),./test/...)
 
 KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/etcd
 GEN_TOOLS := $(BIN)/controller-gen $(BIN)/staticcheck $(BIN)/crane
+FLUX_TOOLS := $(BIN)/flux $(BIN)/flux-2.6
 AZURITE := hack/azurite/node_modules/.package-lock.json
 
 .PHONY: all setup tools generate lint test demo build clean
@@ -23,10 +24,11 @@ setup:
 	@hack/setup.sh
 
 ## tools: build the pinned servers and tools into bin/ (only what changed)
-tools: setup $(KUBE_TOOLS) $(GEN_TOOLS) $(AZURITE)
+tools: setup $(KUBE_TOOLS) $(GEN_TOOLS) $(FLUX_TOOLS) $(AZURITE)
 
-$(BIN)/kube-apiserver: hack/tools/go.mod hack/tools/go.sum
-	cd hack/tools && $(GO) build -o $@ k8s.io/kubernetes/cmd/kube-apiserver
+# The script stamps the version (read from go.mod) into the binary: rebuilt when either changes.
+$(BIN)/kube-apiserver: hack/tools/go.mod hack/tools/go.sum hack/tools/kube-apiserver.sh
+	GO=$(GO) hack/tools/kube-apiserver.sh $@
 
 $(BIN)/etcd: hack/tools/go.mod hack/tools/go.sum hack/tools/etcd/main.go
 	cd hack/tools && $(GO) build -o $@ ./etcd
@@ -39,6 +41,13 @@ $(BIN)/staticcheck: hack/tools/gen/go.mod hack/tools/gen/go.sum
 
 $(BIN)/crane: hack/tools/gen/go.mod hack/tools/gen/go.sum
 	cd hack/tools/gen && $(GO) build -o $@ github.com/google/go-containerregistry/cmd/crane
+
+# The flux CLI, newest and 2.6, for the tests that drive it (hack/tools/flux.sh says why a script).
+$(BIN)/flux: hack/tools/flux/go.mod hack/tools/flux/go.sum hack/tools/flux.sh
+	GO=$(GO) hack/tools/flux.sh hack/tools/flux $@
+
+$(BIN)/flux-2.6: hack/tools/flux26/go.mod hack/tools/flux26/go.sum hack/tools/flux.sh
+	GO=$(GO) hack/tools/flux.sh hack/tools/flux26 $@
 
 $(AZURITE): hack/azurite/package.json hack/azurite/package-lock.json
 	cd hack/azurite && npm ci --no-audit --no-fund --loglevel=error
@@ -67,9 +76,11 @@ test: tools lint
 	$(GO) test -race -timeout 20m $(RACE_PKGS)
 	$(GO) test -timeout 20m $(PLAIN_PKGS)
 
-## demo: the whole system on this machine, with sample tenants, until Ctrl-C (docs/demo.md)
-demo: tools build
-	$(BIN)/azimuth dev up
+## demo: the whole system on this machine, with sample tenants, until Ctrl-C (docs/demo.md).
+## It builds only what it runs: kube-apiserver, etcd and azimuth. STATE=dir keeps its state in dir
+## (default: the user cache directory's azimuth/dev).
+demo: $(KUBE_TOOLS) build
+	$(BIN)/azimuth dev up$(if $(STATE), --state-dir '$(STATE)')
 
 clean:
 	rm -rf $(BIN) hack/azurite/node_modules

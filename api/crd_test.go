@@ -3,6 +3,7 @@ package api_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -10,12 +11,21 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// DESIGN.md's first rule: a field Azimuth does not implement is absent from
-// the CRD schema, so the API server rejects it. These tests read the CRDs
-// generated from this tree (make generate) and guard that rule for the
-// fields Flux has and Azimuth leaves out.
+// DESIGN.md's first rule: a field Azimuth does not implement is absent from the CRD schema, so
+// the API server rejects it. These tests read the CRDs generated from this tree (make generate)
+// and guard that rule, the API versions served beside v1, and the bounds on every string.
 
-func loadSchema(t *testing.T, file string) map[string]any {
+var crdFiles = []struct {
+	file     string
+	versions []string // served, v1 first; v1 is the storage version
+	absent   []string // spec fields Flux has and Azimuth does not implement
+}{
+	{"source.toolkit.fluxcd.io_ocirepositories.yaml", []string{"v1", "v1beta2"}, []string{"verify"}},
+	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
+	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
+}
+
+func loadCRD(t *testing.T, file string) map[string]any {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "config", "crd", "bases", file))
 	if err != nil {
@@ -25,11 +35,18 @@ func loadSchema(t *testing.T, file string) map[string]any {
 	if err := yaml.Unmarshal(data, &crd); err != nil {
 		t.Fatal(err)
 	}
-	versions := dig(t, crd, "spec", "versions").([]any)
-	if len(versions) != 1 {
-		t.Fatalf("%s: %d versions, want 1", file, len(versions))
+	return crd
+}
+
+// schemas returns each served version's openAPIV3Schema by version name.
+func schemas(t *testing.T, crd map[string]any) map[string]map[string]any {
+	t.Helper()
+	out := map[string]map[string]any{}
+	for _, v := range dig(t, crd, "spec", "versions").([]any) {
+		v := v.(map[string]any)
+		out[v["name"].(string)] = dig(t, v, "schema", "openAPIV3Schema").(map[string]any)
 	}
-	return dig(t, versions[0].(map[string]any), "schema", "openAPIV3Schema").(map[string]any)
+	return out
 }
 
 func dig(t *testing.T, m map[string]any, path ...string) any {
@@ -47,29 +64,129 @@ func dig(t *testing.T, m map[string]any, path ...string) any {
 	return v
 }
 
-func TestCRDsLeaveOutUnimplementedFields(t *testing.T) {
-	tests := []struct {
-		file   string
-		absent []string // spec fields Flux has and Azimuth does not implement
-	}{
-		{"source.toolkit.fluxcd.io_ocirepositories.yaml", []string{"verify"}},
-		{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"accessFrom"}},
-		{"image.toolkit.fluxcd.io_imagepolicies.yaml", nil},
-	}
-	for _, tt := range tests {
+// TestCRDVersions: every version Flux 2.6 and later serve for the kind is served, v1 is stored,
+// and the others are deprecated. The conversion strategy is None, as in Flux's CRDs, which is
+// only right while the versions hold the same fields (TestVersionsRoundTrip).
+func TestCRDVersions(t *testing.T) {
+	for _, tt := range crdFiles {
 		t.Run(tt.file, func(t *testing.T) {
-			spec := dig(t, loadSchema(t, tt.file), "properties", "spec", "properties").(map[string]any)
-			for _, f := range tt.absent {
-				if _, ok := spec[f]; ok {
-					t.Errorf("spec.%s is in the schema; Azimuth does not implement it", f)
+			crd := loadCRD(t, tt.file)
+			if s := dig(t, crd, "spec", "conversion", "strategy"); s != nil && s != "None" {
+				t.Errorf("conversion strategy %v, want None", s)
+			}
+			var names []string
+			for _, v := range dig(t, crd, "spec", "versions").([]any) {
+				v := v.(map[string]any)
+				name := v["name"].(string)
+				names = append(names, name)
+				if v["served"] != true {
+					t.Errorf("%s is not served", name)
+				}
+				if stored := v["storage"] == true; stored != (name == "v1") {
+					t.Errorf("%s storage = %v; v1 is the storage version", name, stored)
+				}
+				if deprecated := v["deprecated"] == true; deprecated != (name != "v1") {
+					t.Errorf("%s deprecated = %v; every version but v1 is", name, deprecated)
 				}
 			}
-			if p, ok := spec["provider"]; ok {
-				enum := dig(t, p.(map[string]any), "enum").([]any)
-				if !slices.Equal(enum, []any{"generic", "azure"}) {
-					t.Errorf("spec.provider enum = %v, want [generic azure]", enum)
-				}
+			slices.Sort(names)
+			if want := slices.Sorted(slices.Values(tt.versions)); !slices.Equal(names, want) {
+				t.Errorf("versions %v, want %v", names, want)
 			}
 		})
+	}
+}
+
+func TestCRDsLeaveOutUnimplementedFields(t *testing.T) {
+	for _, tt := range crdFiles {
+		for version, schema := range schemas(t, loadCRD(t, tt.file)) {
+			t.Run(tt.file+"/"+version, func(t *testing.T) {
+				spec := dig(t, schema, "properties", "spec", "properties").(map[string]any)
+				for _, f := range tt.absent {
+					if _, ok := spec[f]; ok {
+						t.Errorf("spec.%s is in the schema; Azimuth does not implement it", f)
+					}
+				}
+				if p, ok := spec["provider"]; ok {
+					enum := dig(t, p.(map[string]any), "enum").([]any)
+					if !slices.Equal(enum, []any{"generic", "azure"}) {
+						t.Errorf("spec.provider enum = %v, want [generic azure]", enum)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestVersionsRoundTrip: with conversion None the API server only relabels an object, and
+// prunes what the version it is read at does not declare. So v1beta2 must declare exactly v1's
+// fields, and v1beta1 only fields that v1 declares the same way (it has fewer, as Flux's has).
+func TestVersionsRoundTrip(t *testing.T) {
+	for _, tt := range crdFiles {
+		t.Run(tt.file, func(t *testing.T) {
+			s := schemas(t, loadCRD(t, tt.file))
+			if b2, ok := s["v1beta2"]; ok && !reflect.DeepEqual(b2["properties"], s["v1"]["properties"]) {
+				t.Error("the v1beta2 schema differs from v1's: conversion None would lose fields")
+			}
+			if b1, ok := s["v1beta1"]; ok {
+				subset(t, "", b1, s["v1"])
+			}
+		})
+	}
+}
+
+// subset fails unless every property of a is in b with the same bounds (descriptions and
+// required lists aside).
+func subset(t *testing.T, path string, a, b map[string]any) {
+	t.Helper()
+	for k, v := range a {
+		switch k {
+		case "description", "required", "x-kubernetes-validations":
+			continue
+		case "properties":
+			bp, _ := b["properties"].(map[string]any)
+			for name, av := range v.(map[string]any) {
+				bv, ok := bp[name].(map[string]any)
+				if !ok {
+					t.Errorf("%s.%s is in v1beta1 and not in v1", path, name)
+					continue
+				}
+				subset(t, path+"."+name, av.(map[string]any), bv)
+			}
+		case "items":
+			subset(t, path+"[]", v.(map[string]any), b["items"].(map[string]any))
+		default:
+			if !reflect.DeepEqual(v, b[k]) {
+				t.Errorf("%s: %s = %v in v1beta1, %v in v1", path, k, v, b[k])
+			}
+		}
+	}
+}
+
+// TestSpecStringsAreBounded: every string a user writes has a maximum length or an enum, so
+// that a 40 KB value is refused by the API server instead of reaching the controller (whose
+// messages quote spec values).
+func TestSpecStringsAreBounded(t *testing.T) {
+	for _, tt := range crdFiles {
+		for version, schema := range schemas(t, loadCRD(t, tt.file)) {
+			t.Run(tt.file+"/"+version, func(t *testing.T) {
+				unbounded(t, "spec", dig(t, schema, "properties", "spec").(map[string]any))
+			})
+		}
+	}
+}
+
+func unbounded(t *testing.T, path string, s map[string]any) {
+	t.Helper()
+	if s["type"] == "string" && s["maxLength"] == nil && s["enum"] == nil {
+		t.Errorf("%s is a string with neither maxLength nor enum", path)
+	}
+	if props, ok := s["properties"].(map[string]any); ok {
+		for name, p := range props {
+			unbounded(t, path+"."+name, p.(map[string]any))
+		}
+	}
+	if items, ok := s["items"].(map[string]any); ok {
+		unbounded(t, path+"[]", items)
 	}
 }

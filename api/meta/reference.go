@@ -3,6 +3,8 @@ package meta
 // LocalObjectReference names an object in the referrer's namespace.
 type LocalObjectReference struct {
 	// Name of the object.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
 	// +required
 	Name string `json:"name"`
 }
@@ -10,10 +12,13 @@ type LocalObjectReference struct {
 // NamespacedObjectReference names an object in any namespace.
 type NamespacedObjectReference struct {
 	// Name of the object.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
 	// +required
 	Name string `json:"name"`
 
 	// Namespace of the object; empty means the referrer's own namespace.
+	// +kubebuilder:validation:MaxLength=63
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 }

@@ -45,6 +45,7 @@ const (
 	nsPolicy           = "tenant-policy"
 	nsGateOff          = "tenant-gate-off"
 	nsFaults           = "tenant-faults"
+	nsFlux             = "tenant-flux"
 )
 
 // suite is the system the package's tests share: one Kubernetes, one local Azure, two managers.
@@ -108,7 +109,7 @@ func start() (*suite, error) {
 	shared.clean = func() { env.Stop(); os.RemoveAll(storage) }
 	nodeEnv := map[string]string{"AZURE_CLIENT_ID": nodeIdentityID}
 	for _, c := range []devenv.Controllers{
-		{ObjectLevelWorkloadIdentity: true, Env: nodeEnv, Namespaces: []string{nsWorkloadIdentity, nsNode, nsDenied, nsPolicy, nsFaults}, StoragePath: storage + "/on"},
+		{ObjectLevelWorkloadIdentity: true, Env: nodeEnv, Namespaces: []string{nsWorkloadIdentity, nsNode, nsDenied, nsPolicy, nsFaults, nsFlux}, StoragePath: storage + "/on"},
 		{ObjectLevelWorkloadIdentity: false, Env: nodeEnv, Namespaces: []string{nsGateOff}, StoragePath: storage + "/off"},
 	} {
 		_, done, err := env.RunControllers(ctx, c)

@@ -37,6 +37,7 @@ type ImagePolicySpec struct {
 	// and only then.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	Interval *metav1.Duration `json:"interval,omitempty"`
 
@@ -82,6 +83,8 @@ type ImagePolicyChoice struct {
 type SemVerPolicy struct {
 	// Range of versions, such as `>=1.0.0` or `^2.3`; tags that are not
 	// semantic versions (an optional `v` prefix is allowed) are skipped.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
 	// +required
 	Range string `json:"range"`
 }
@@ -109,11 +112,13 @@ type NumericalPolicy struct {
 type TagFilter struct {
 	// Pattern is a regular expression (Go syntax) that a tag must match;
 	// named groups such as `(?P<ts>[0-9]+)` can be used by Extract.
+	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	Pattern string `json:"pattern"`
 
 	// Extract is a template such as `$ts` that builds, from the groups of
 	// Pattern, the value the policy compares instead of the whole tag.
+	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	Extract string `json:"extract"`
 }

@@ -15,18 +15,22 @@ var DefaultExclusionList = []string{`^.*\.sig$`}
 // ImageRepositorySpec is which image repository to scan, as whom, and how often.
 type ImageRepositorySpec struct {
 	// Image is the repository to scan, such as `myregistry.azurecr.io/app`.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=2048
 	// +required
 	Image string `json:"image,omitempty"`
 
 	// Interval between scans.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	// +kubebuilder:validation:MaxLength=64
 	// +required
 	Interval metav1.Duration `json:"interval,omitempty"`
 
 	// Timeout of a scan; the interval when empty.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m))+$"
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
@@ -61,6 +65,7 @@ type ImageRepositorySpec struct {
 	// is left out of the scan result.
 	// +kubebuilder:default:={"^.*\\.sig$"}
 	// +kubebuilder:validation:MaxItems:=25
+	// +kubebuilder:validation:items:MaxLength=1024
 	// +optional
 	ExclusionList []string `json:"exclusionList,omitempty"`
 

@@ -46,6 +46,7 @@ const (
 type OCIRepositorySpec struct {
 	// URL of the repository, `oci://REGISTRY/REPOSITORY`, without a tag or digest.
 	// +kubebuilder:validation:Pattern="^oci://.*$"
+	// +kubebuilder:validation:MaxLength=2048
 	// +required
 	URL string `json:"url"`
 
@@ -73,6 +74,7 @@ type OCIRepositorySpec struct {
 	// ServiceAccountName names a service account in the object's namespace:
 	// its image pull secrets with provider `generic`, its workload identity
 	// with provider `azure`.
+	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
@@ -90,6 +92,7 @@ type OCIRepositorySpec struct {
 	// Interval between checks of the repository for a new artifact.
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	// +kubebuilder:validation:MaxLength=64
 	// +required
 	Interval metav1.Duration `json:"interval"`
 
@@ -97,11 +100,13 @@ type OCIRepositorySpec struct {
 	// +kubebuilder:default="60s"
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m))+$"
+	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	Timeout *metav1.Duration `json:"timeout,omitempty"`
 
 	// Ignore lists paths to leave out of the artifact, in .gitignore format;
 	// a default set is used when empty.
+	// +kubebuilder:validation:MaxLength=32768
 	// +optional
 	Ignore *string `json:"ignore,omitempty"`
 
@@ -118,19 +123,23 @@ type OCIRepositorySpec struct {
 // digest, then semver (with semverFilter), then tag, then `latest`.
 type OCIRepositoryRef struct {
 	// Digest to pull, `sha256:<HEX>`; wins over every other field.
+	// +kubebuilder:validation:MaxLength=256
 	// +optional
 	Digest string `json:"digest,omitempty"`
 
 	// SemVer range; the highest tag in the range is pulled. Wins over Tag.
+	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	SemVer string `json:"semver,omitempty"`
 
 	// SemverFilter is a regular expression that a tag must match to be
 	// considered for SemVer.
+	// +kubebuilder:validation:MaxLength=1024
 	// +optional
 	SemverFilter string `json:"semverFilter,omitempty"`
 
 	// Tag to pull; `latest` when no field is set.
+	// +kubebuilder:validation:MaxLength=128
 	// +optional
 	Tag string `json:"tag,omitempty"`
 }
@@ -138,6 +147,7 @@ type OCIRepositoryRef struct {
 // OCILayerSelector selects a layer of the artifact and what to do with it.
 type OCILayerSelector struct {
 	// MediaType of the layer to select; the first layer with it is used.
+	// +kubebuilder:validation:MaxLength=255
 	// +optional
 	MediaType string `json:"mediaType,omitempty"`
 

@@ -1,0 +1,12 @@
+// Package v1beta2 serves OCIRepository at source.toolkit.fluxcd.io/v1beta2, the version that
+// manifests written for Flux 2.5 and earlier use and that Flux 2.6 and 2.7 still serve
+// (deprecated).
+//
+// Flux's v1beta2 and v1 OCIRepository have the same fields (Flux converts between them with
+// the CRD conversion strategy None), so this package declares the v1beta2 kinds around v1's
+// spec and status types: the two schemas cannot drift apart, and the API server converts by
+// relabelling the object. The storage version is v1, and the controllers use only v1.
+//
+// +kubebuilder:object:generate=true
+// +groupName=source.toolkit.fluxcd.io
+package v1beta2
