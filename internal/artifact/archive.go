@@ -3,12 +3,9 @@ package artifact
 import (
 	"archive/tar"
 	"compress/gzip"
-	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
@@ -63,9 +60,9 @@ func Archive(w io.Writer, dir string, ignore Ignore) error {
 		if err != nil {
 			return err
 		}
-		hdr := &tar.Header{Name: rel, Mode: int64(info.Mode().Perm()), Typeflag: tar.TypeReg, Size: info.Size(), Format: tar.FormatPAX}
+		hdr := fileHeader(rel, info.Mode().Perm(), info.Size())
 		if d.IsDir() {
-			hdr.Name, hdr.Typeflag, hdr.Size, hdr.Mode = rel+"/", tar.TypeDir, 0, 0o755
+			hdr = dirHeader(rel)
 		}
 		if err := tw.WriteHeader(hdr); err != nil {
 			return err
@@ -90,60 +87,12 @@ func Archive(w io.Writer, dir string, ignore Ignore) error {
 	return gz.Close()
 }
 
-// ErrUnsafeArchive is a tarball that tries to write outside its directory, or is too large.
-var ErrUnsafeArchive = errors.New("unsafe archive")
-
-// Extract unpacks a gzipped tarball into dir, refusing entries that escape dir and archives that
-// expand beyond maxSize bytes. Links and special files are skipped.
-func Extract(r io.Reader, dir string, maxSize int64) error {
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		return fmt.Errorf("the layer is not a gzipped tarball: %w", err)
-	}
-	defer gz.Close()
-	tr := tar.NewReader(gz)
-	var total int64
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("reading the tarball: %w", err)
-		}
-		name := path.Clean("/" + strings.ReplaceAll(hdr.Name, "\\", "/"))[1:]
-		if name == "" || strings.HasPrefix(hdr.Name, "/") || strings.Contains("/"+hdr.Name+"/", "/../") {
-			return fmt.Errorf("%w: entry %q leaves the archive's directory", ErrUnsafeArchive, hdr.Name)
-		}
-		target := filepath.Join(dir, filepath.FromSlash(name))
-		switch hdr.Typeflag {
-		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-		case tar.TypeReg:
-			total += hdr.Size
-			if maxSize > 0 && total > maxSize {
-				return fmt.Errorf("%w: it expands beyond %d bytes", ErrUnsafeArchive, maxSize)
-			}
-			if err := writeFile(target, tr, hdr.Size); err != nil {
-				return err
-			}
-		}
-	}
+// fileHeader and dirHeader are the headers of an artifact's entries, Archive's and Repack's
+// alike: no owners and no times, so that equal content gives an equal digest.
+func fileHeader(name string, perm fs.FileMode, size int64) *tar.Header {
+	return &tar.Header{Name: name, Mode: int64(perm), Typeflag: tar.TypeReg, Size: size, Format: tar.FormatPAX}
 }
 
-func writeFile(target string, r io.Reader, size int64) error {
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.CopyN(f, r, size); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+func dirHeader(name string) *tar.Header {
+	return &tar.Header{Name: name + "/", Mode: 0o755, Typeflag: tar.TypeDir, Format: tar.FormatPAX}
 }

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,7 +16,7 @@ import (
 	"time"
 )
 
-func writeTree(t *testing.T, files map[string]string) string {
+func writeTree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
@@ -28,11 +27,14 @@ func writeTree(t *testing.T, files map[string]string) string {
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		if err := os.Chmod(p, 0o644); err != nil { // whatever the umask, as a layer's files are
+			t.Fatal(err)
+		}
 	}
 	return dir
 }
 
-func listTar(t *testing.T, data []byte) []string {
+func listTar(t testing.TB, data []byte) []string {
 	t.Helper()
 	gz, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
@@ -73,32 +75,6 @@ func TestArchiveIsReproducibleAndHonoursIgnore(t *testing.T) {
 	got := strings.Join(listTar(t, a.Bytes()), " ")
 	if want := "README.md deploy/ deploy/app.yaml"; got != want {
 		t.Fatalf("entries = %q, want %q", got, want)
-	}
-}
-
-func TestExtractRoundTripAndRefusals(t *testing.T) {
-	var buf bytes.Buffer
-	if err := Archive(&buf, writeTree(t, map[string]string{"a/b.yaml": "b"}), Ignore{}); err != nil {
-		t.Fatal(err)
-	}
-	out := t.TempDir()
-	if err := Extract(bytes.NewReader(buf.Bytes()), out, 1<<20); err != nil {
-		t.Fatal(err)
-	}
-	if data, err := os.ReadFile(filepath.Join(out, "a", "b.yaml")); err != nil || string(data) != "b" {
-		t.Fatalf("extracted a/b.yaml = %q, %v", data, err)
-	}
-	for name, entry := range map[string]string{"parent": "../escape", "absolute": "/etc/passwd", "nested parent": "a/../../escape"} {
-		err := Extract(bytes.NewReader(tarball(t, entry, "x")), t.TempDir(), 1<<20)
-		if !errors.Is(err, ErrUnsafeArchive) {
-			t.Errorf("%s: Extract(%q) = %v, want ErrUnsafeArchive", name, entry, err)
-		}
-	}
-	if err := Extract(bytes.NewReader(tarball(t, "big", strings.Repeat("x", 100))), t.TempDir(), 10); !errors.Is(err, ErrUnsafeArchive) {
-		t.Errorf("an archive over the size limit: %v", err)
-	}
-	if err := Extract(strings.NewReader("not gzip"), t.TempDir(), 0); err == nil {
-		t.Error("Extract accepted a non-gzip stream")
 	}
 }
 
@@ -187,20 +163,4 @@ func TestGarbageCollectKeepsTheNewest(t *testing.T) {
 	if strings.Join(names, ",") != "2.tar.gz,3.tar.gz" {
 		t.Fatalf("after GC: %v, want the two newest", names)
 	}
-}
-
-func FuzzExtract(f *testing.F) {
-	f.Add(tarball(f, "a.yaml", "x"))
-	f.Add(tarball(f, "../x", "x"))
-	f.Add([]byte("junk"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		_ = Extract(bytes.NewReader(data), dir, 1<<20)
-		filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-			if err == nil && !strings.HasPrefix(p, dir) {
-				t.Fatalf("wrote %s outside %s", p, dir)
-			}
-			return nil
-		})
-	})
 }

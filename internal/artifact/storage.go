@@ -3,6 +3,7 @@ package artifact
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -81,6 +82,34 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.size += int64(n)
 	return n, err
 }
+
+// Restart discards what was written and returns it to be read again, so that Repack can
+// rebuild an artifact it began to store as the layer was. The bytes stay in the storage
+// directory, in a file already removed that closing the reader frees; what is written next
+// starts a new artifact.
+func (w *Writer) Restart() (io.ReadCloser, error) {
+	if w.done {
+		return nil, errors.New("artifact: Restart after Commit or Close")
+	}
+	old := w.file
+	f, err := os.CreateTemp(filepath.Dir(old.Name()), ".tmp-"+path.Base(w.finalPath)+"-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(old.Name()); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	spooled := io.NewSectionReader(old, 0, w.size)
+	w.file, w.hash, w.size = f, sha256.New(), 0
+	return struct {
+		io.Reader
+		io.Closer
+	}{spooled, old}, nil
+}
+
+var _ Spool = (*Writer)(nil)
 
 // Commit syncs the artifact and renames it into place, and returns its description.
 func (w *Writer) Commit(revision string) (*meta.Artifact, error) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -27,6 +26,24 @@ type plan struct {
 	options  []remote.Option
 	revision string // TAG@sha256:DIGEST, or sha256:DIGEST for a digest ref
 	digest   v1.Hash
+	// puller carries one registry ping and one token through every request of the reconcile.
+	puller *remote.Puller
+}
+
+// run runs op against the object's registry with the reconcile's puller, once more with fresh
+// credentials (and so a fresh puller, whose token they made) if the registry answered 401.
+func (p *plan) run(registry string, op func(*remote.Puller) error) error {
+	attempt := 0
+	return p.access.Retry(registry, func() error {
+		if attempt++; attempt > 1 || p.puller == nil {
+			puller, err := remote.NewPuller(p.options...)
+			if err != nil {
+				return err
+			}
+			p.puller = puller
+		}
+		return op(p.puller)
+	})
 }
 
 // plan parses the URL, builds the object's registry access, chooses the reference and reads its
@@ -47,10 +64,10 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 	p := &plan{access: access}
 	p.options = []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport)}
 	var chosen tags.Ref
-	err = p.access.Retry(repo.RegistryStr(), func() error {
+	err = p.run(repo.RegistryStr(), func(puller *remote.Puller) error {
 		var list []string
 		if selector.NeedsTags() {
-			if list, err = remote.List(repo, p.options...); err != nil {
+			if list, err = puller.List(ctx, repo); err != nil {
 				return err
 			}
 		}
@@ -61,7 +78,9 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 		if err != nil {
 			return err
 		}
-		desc, err := remote.Head(p.ref, p.options...)
+		// HEAD, not GET: an unchanged artifact costs no manifest download, and registries that
+		// count pulls (Docker Hub) do not count it.
+		desc, err := puller.Head(ctx, p.ref)
 		if err != nil {
 			return err
 		}
@@ -81,8 +100,12 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 // pull downloads the chosen layer and stores it as the object's new artifact.
 func (r *Reconciler) pull(ctx context.Context, obj *sourcev1.OCIRepository, p *plan, dir string) (*meta.Artifact, error) {
 	var img v1.Image
-	err := p.access.Retry(p.ref.Context().RegistryStr(), func() (err error) {
-		img, err = remote.Image(p.ref.Context().Digest(p.digest.String()), p.options...)
+	err := p.run(p.ref.Context().RegistryStr(), func(puller *remote.Puller) error {
+		desc, err := puller.Get(ctx, p.ref.Context().Digest(p.digest.String()))
+		if err != nil {
+			return err
+		}
+		img, err = desc.Image()
 		return err
 	})
 	if err != nil {
@@ -98,7 +121,7 @@ func (r *Reconciler) pull(ctx context.Context, obj *sourcev1.OCIRepository, p *p
 	}
 	defer w.Close()
 	if obj.Spec.LayerSelector != nil && obj.Spec.LayerSelector.Operation == sourcev1.OCILayerCopy {
-		err = copyLayer(layer, w)
+		err = r.copyLayer(layer, w)
 	} else {
 		err = r.extractLayer(layer, w, obj.Spec.Ignore)
 	}
@@ -135,39 +158,37 @@ func selectLayer(img v1.Image, mediaType string) (v1.Layer, error) {
 	return nil, fmt.Errorf("the artifact has no layer with media type '%s': fix spec.layerSelector.mediaType", mediaType)
 }
 
-func copyLayer(l v1.Layer, w io.Writer) error {
+// copyLayer stores the layer byte for byte, within the default limit on its size.
+func (r *Reconciler) copyLayer(l v1.Layer, w io.Writer) error {
+	size, _ := l.Size() // from the manifest; unknown (0) only for layers not from a registry
 	rc, err := l.Compressed()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	_, err = io.Copy(w, rc)
-	return err
+	if err := artifact.Copy(w, rc, size, &artifact.Limits{MaxCompressedSize: r.MaxArtifactSize}); err != nil {
+		return fmt.Errorf("copying the layer: %w", err)
+	}
+	return nil
 }
 
-// extractLayer unpacks the layer and archives it again with spec.ignore applied, so that what
-// is stored is exactly what consumers should see.
+// extractLayer checks the layer and stores it as an artifact with spec.ignore applied, in one
+// pass (artifact.Repack): the layer as it is when nothing needs to change, else rebuilt, so
+// that what is stored is exactly what consumers should see. MaxArtifactSize bounds the layer
+// both compressed and once decompressed.
 func (r *Reconciler) extractLayer(l v1.Layer, w io.Writer, ignore *string) error {
+	opts := &artifact.RepackOptions{Limits: artifact.Limits{MaxSize: r.MaxArtifactSize, MaxCompressedSize: r.MaxArtifactSize}}
+	opts.Size, _ = l.Size()
+	if ignore != nil {
+		opts.Ignore = artifact.ParseIgnore(*ignore)
+	}
 	rc, err := l.Compressed()
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
-	tmp, err := os.MkdirTemp("", "azimuth-oci-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	max := r.MaxArtifactSize
-	if max == 0 {
-		max = 1 << 30
-	}
-	if err := artifact.Extract(rc, tmp, max); err != nil {
+	if err := artifact.Repack(w, rc, opts); err != nil {
 		return fmt.Errorf("extracting the layer: %w", err)
 	}
-	var rules artifact.Ignore
-	if ignore != nil {
-		rules = artifact.ParseIgnore(*ignore)
-	}
-	return artifact.Archive(w, tmp, rules)
+	return nil
 }

@@ -28,7 +28,8 @@ type Reconciler struct {
 	Storage  *artifact.Storage
 	Access   *oci.Factory
 	Recorder events.EventRecorder
-	// MaxArtifactSize bounds an extracted layer, in bytes. Default: 1 GiB.
+	// MaxArtifactSize bounds a layer, in bytes: as the registry stores it, and for extract also
+	// once decompressed. Default: 1 GiB (artifact.Limits).
 	MaxArtifactSize int64
 }
 
