@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	kgzip "github.com/klauspost/compress/gzip"
 	"hash/maphash"
 	"io"
 )
@@ -149,9 +150,9 @@ func newRepacker(ignore Ignore, limits Limits, tw *tar.Writer) *repacker {
 
 func (r *repacker) run(src io.Reader) error {
 	br := bufio.NewReaderSize(src, 64<<10)
-	gz, err := gzip.NewReader(br)
+	gz, err := kgzip.NewReader(br)
 	if err != nil {
-		if errors.Is(err, gzip.ErrHeader) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		if errors.Is(err, gzip.ErrHeader) || errors.Is(err, kgzip.ErrHeader) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("the layer is not a gzipped tarball: %w", err)
 		}
 		return err
@@ -233,7 +234,7 @@ func (r *repacker) count() error {
 // that data after the last member which is not gzip ends the stream rather than failing it, as
 // it did when extraction stopped at the tarball's end; it is read to its end all the same.
 type members struct {
-	gz       *gzip.Reader
+	gz       *kgzip.Reader
 	br       *bufio.Reader
 	trailing bool // data that is not gzip came after the last member
 }
@@ -252,7 +253,7 @@ func (m *members) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		case err == nil:
 			m.gz.Multistream(false)
-		case errors.Is(err, gzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF):
+		case errors.Is(err, gzip.ErrHeader), errors.Is(err, kgzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, kgzip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF):
 			if _, err := io.Copy(io.Discard, m.br); err != nil {
 				return 0, err
 			}
