@@ -6,9 +6,10 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
-	kgzip "github.com/klauspost/compress/gzip"
 	"hash/maphash"
 	"io"
+
+	kgzip "github.com/klauspost/compress/gzip"
 )
 
 // RepackOptions say what Repack leaves out and what it accepts. Nil means no ignore rules and

@@ -49,11 +49,11 @@ type Provider struct {
 	// inflight holds the record of each fetch under way, by cache key, for callers that stop
 	// waiting before it ends.
 	inflight sync.Map
-	custom  *Cloud
-	cache   *tokenCache
-	base    transport.Options
-	timeout time.Duration
-	metrics *Metrics
+	custom   *Cloud
+	cache    *tokenCache
+	base     transport.Options
+	timeout  time.Duration
+	metrics  *Metrics
 }
 
 // NewProvider returns a Provider.
