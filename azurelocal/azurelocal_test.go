@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/testenv"
@@ -36,7 +37,7 @@ func defaultSecretApp(t *testing.T) (tenant string, app directory.Application) {
 // TestStartServesTheDefaultDirectory is the "done when": a plain HTTP client with only the
 // connect-to map and the CA gets a token for the default directory's client-secret application.
 func TestStartServesTheDefaultDirectory(t *testing.T) {
-	a := start(t, nil)
+	a := azuretest.Start(t, "", nil)
 	tenant, app := defaultSecretApp(t)
 	form := url.Values{
 		"grant_type": {"client_credentials"}, "client_id": {app.ClientID},
@@ -70,7 +71,7 @@ func TestStartServesTheDefaultDirectory(t *testing.T) {
 
 func TestStateFiles(t *testing.T) {
 	stateDir := t.TempDir()
-	a := start(t, &azurelocal.Options{StateDir: stateDir})
+	a := azuretest.Start(t, "", &azurelocal.Options{StateDir: stateDir})
 	ca, err := os.ReadFile(filepath.Join(stateDir, "ca.pem"))
 	if err != nil || !bytes.Equal(ca, a.CAPEM()) {
 		t.Fatalf("ca.pem: %v", err)
@@ -107,14 +108,14 @@ func TestStateFiles(t *testing.T) {
 	}
 	// A restart keeps the CA, so configured clients keep working.
 	a.Stop()
-	b := start(t, &azurelocal.Options{StateDir: stateDir})
+	b := azuretest.Start(t, "", &azurelocal.Options{StateDir: stateDir})
 	if !bytes.Equal(a.CAPEM(), b.CAPEM()) {
 		t.Error("a restart must reuse the CA")
 	}
 }
 
 func TestGatewayRoutesAndRegister(t *testing.T) {
-	a := start(t, nil)
+	a := azuretest.Start(t, "", nil)
 	client := httpClient(t, a)
 	resp, err := client.Get("https://myacr.azurecr.io/v2/")
 	if err != nil {
@@ -147,7 +148,7 @@ func TestObserveAndGate(t *testing.T) {
 	var records []entra.Record
 	arrived := make(chan struct{}, 2)
 	release := make(chan struct{})
-	a := start(t, &azurelocal.Options{
+	a := azuretest.Start(t, "", &azurelocal.Options{
 		ObserveToken: func(r entra.Record) { mu.Lock(); records = append(records, r); mu.Unlock() },
 		GateToken: func(ctx context.Context, _ entra.Record) {
 			arrived <- struct{}{}

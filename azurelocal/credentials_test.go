@@ -2,6 +2,7 @@ package azurelocal_test
 
 import (
 	"context"
+	"crypto/x509"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/internal/testenv"
 )
@@ -38,24 +40,25 @@ const (
 type credentialFixture struct {
 	azure    *azurelocal.Azure
 	opts     azcore.ClientOptions
-	issuer   *oidcIssuer
-	cert     keyPair // registered on cert-app
-	sniOther keyPair // not registered; same subject and issuer as sni-app's certificate
-	sniCA    keyPair // the CA that issued both, which a chain must lead to
-	stranger keyPair // not registered anywhere
+	issuer   *azuretest.Issuer
+	cert     azuretest.KeyPair // registered on cert-app
+	sniOther azuretest.KeyPair // not registered; same subject and issuer as sni-app's certificate
+	sniCA    azuretest.KeyPair // the CA that issued both, which a chain must lead to
+	stranger azuretest.KeyPair // not registered anywhere
 }
 
 func newCredentialFixture(t *testing.T) *credentialFixture {
 	t.Helper()
-	f := &credentialFixture{issuer: newOIDCIssuer(t)}
-	f.cert = newKeyPair(t, "cert-app", nil)
-	ca := newKeyPair(t, "test-ca", nil)
+	f := &credentialFixture{issuer: azuretest.NewIssuer()}
+	t.Cleanup(f.issuer.Close)
+	f.cert = azuretest.NewKeyPair("cert-app", nil)
+	ca := azuretest.NewKeyPair("test-ca", nil)
 	f.sniCA = ca
-	sniRegistered := newKeyPair(t, "sni-app.azimuth.test", &ca)
-	f.sniOther = newKeyPair(t, "sni-app.azimuth.test", &ca)
-	f.stranger = newKeyPair(t, "sni-app.azimuth.test", &ca)
+	sniRegistered := azuretest.NewKeyPair("sni-app.azimuth.test", &ca)
+	f.sniOther = azuretest.NewKeyPair("sni-app.azimuth.test", &ca)
+	f.stranger = azuretest.NewKeyPair("sni-app.azimuth.test", &ca)
 	p12Certs, _ := loadPKCS12(t)
-	dir, err := directory.Parse([]byte(`
+	directoryYAML := `
 tenants: [{id: ` + tenantID + `}]
 subscriptions: [{id: ` + subID + `}]
 applications:
@@ -63,37 +66,34 @@ applications:
   - name: cert-app
     clientId: ` + certApp + `
     principalId: ` + certOID + `
-    certificates: [{pem: "` + oneLine(f.cert.certPEM()) + `"}]
+    certificates: [{pem: "` + azuretest.OneLine(f.cert.CertPEM()) + `"}]
   - name: sni-app
     clientId: ` + sniApp + `
     principalId: 7e1a5c0d-9b1d-4a2e-8b1d-00000000a2e0
     allowSubjectNameIssuer: true
-    certificates: [{pem: "` + oneLine(sniRegistered.certPEM()) + `"}]
+    certificates: [{pem: "` + azuretest.OneLine(sniRegistered.CertPEM()) + `"}]
   - name: p12-app
     clientId: ` + p12App + `
     principalId: 0b0b0b0b-0000-4000-8000-000000000001
-    certificates: [{pem: "` + oneLine(pemOf(p12Certs[0].Raw)) + `"}]
+    certificates: [{pem: "` + azuretest.OneLine(azuretest.CertPEM(p12Certs[0])) + `"}]
   - name: fed-app
     clientId: ` + fedApp + `
     principalId: 0b0b0b0b-0000-4000-8000-000000000002
-    federatedCredentials: [{name: ci, issuer: "` + f.issuer.srv.URL + `", subject: "repo:azimuth/app:ref:refs/heads/main"}]
+    federatedCredentials: [{name: ci, issuer: "` + f.issuer.URL() + `", subject: "repo:azimuth/app:ref:refs/heads/main"}]
 managedIdentities:
   - name: flux-controller
     subscription: ` + subID + `
     resourceGroup: flux
     clientId: ` + miClient + `
     principalId: ` + miOID + `
-    federatedCredentials: [{name: local, issuer: "` + f.issuer.srv.URL + `", subject: "` + subject + `"}]
+    federatedCredentials: [{name: local, issuer: "` + f.issuer.URL() + `", subject: "` + subject + `"}]
   - {name: kubelet, subscription: ` + subID + `, resourceGroup: flux, clientId: ` + kubelet + `, principalId: 0b0b0b0b-0000-4000-8000-000000000003}
 node:
   name: vm0
   systemAssigned: {clientId: ` + sysClient + `, principalId: ` + sysOID + `}
   identities: [kubelet, flux-controller]
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.azure = start(t, &azurelocal.Options{Directory: dir, IssuerCAs: [][]byte{f.issuer.caPEM()}})
+`
+	f.azure = azuretest.Start(t, directoryYAML, &azurelocal.Options{IssuerCAs: [][]byte{f.issuer.CAPEM()}})
 	f.opts = clientOptions(t, f.azure)
 	return f
 }
@@ -101,14 +101,7 @@ node:
 // getToken asks cred for scope and verifies the token's audience and principal.
 func (f *credentialFixture) getToken(t *testing.T, cred azcore.TokenCredential, scope, wantAud, wantOID string) {
 	t.Helper()
-	tok, err := cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{scope}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	claims, err := f.azure.Entra().Verifier().Verify(tok.Token, wantAud)
-	if err != nil {
-		t.Fatal(err)
-	}
+	claims := azuretest.Token(t, f.azure, cred, scope, wantAud)
 	if claims.ObjectID != wantOID || claims.TenantID != tenantID {
 		t.Errorf("claims %+v, want oid %s", claims, wantOID)
 	}
@@ -143,20 +136,20 @@ func TestCredentials(t *testing.T) {
 			return azidentity.NewClientSecretCredential(tenantID, secretApp, "wrong", &azidentity.ClientSecretCredentialOptions{ClientOptions: f.opts})
 		}, "https://vault.azure.net/.default", "", "", "AADSTS7000215"},
 		{"ClientCertificateCredential (PS256)", func(*testing.T) (azcore.TokenCredential, error) {
-			return azidentity.NewClientCertificateCredential(tenantID, certApp, []*x509Certificate{f.cert.cert}, f.cert.key, certOpts(false))
+			return azidentity.NewClientCertificateCredential(tenantID, certApp, []*x509.Certificate{f.cert.Cert}, f.cert.Key, certOpts(false))
 		}, "https://storage.azure.com/.default", "https://storage.azure.com", certOID, ""},
 		{"SendCertificateChain, registered certificate", func(*testing.T) (azcore.TokenCredential, error) {
-			return azidentity.NewClientCertificateCredential(tenantID, certApp, []*x509Certificate{f.cert.cert}, f.cert.key, certOpts(true))
+			return azidentity.NewClientCertificateCredential(tenantID, certApp, []*x509.Certificate{f.cert.Cert}, f.cert.Key, certOpts(true))
 		}, "https://vault.azure.net/.default", "https://vault.azure.net", certOID, ""},
 		{"SendCertificateChain, subject name and issuer", func(*testing.T) (azcore.TokenCredential, error) {
 			// The chain leads to the CA that issued the registered certificate, as Entra ID requires.
-			return azidentity.NewClientCertificateCredential(tenantID, sniApp, []*x509Certificate{f.sniOther.cert, f.sniCA.cert}, f.sniOther.key, certOpts(true))
+			return azidentity.NewClientCertificateCredential(tenantID, sniApp, []*x509.Certificate{f.sniOther.Cert, f.sniCA.Cert}, f.sniOther.Key, certOpts(true))
 		}, "https://management.azure.com/.default", "https://management.azure.com", "7e1a5c0d-9b1d-4a2e-8b1d-00000000a2e0", ""},
 		{"SendCertificateChain, app without subject name and issuer", func(*testing.T) (azcore.TokenCredential, error) {
-			return azidentity.NewClientCertificateCredential(tenantID, certApp, []*x509Certificate{f.stranger.cert}, f.stranger.key, certOpts(true))
+			return azidentity.NewClientCertificateCredential(tenantID, certApp, []*x509.Certificate{f.stranger.Cert}, f.stranger.Key, certOpts(true))
 		}, "https://management.azure.com/.default", "", "", "AADSTS700027"},
 		{"subject name and issuer app, chain not sent", func(*testing.T) (azcore.TokenCredential, error) {
-			return azidentity.NewClientCertificateCredential(tenantID, sniApp, []*x509Certificate{f.sniOther.cert}, f.sniOther.key, certOpts(false))
+			return azidentity.NewClientCertificateCredential(tenantID, sniApp, []*x509.Certificate{f.sniOther.Cert}, f.sniOther.Key, certOpts(false))
 		}, "https://management.azure.com/.default", "", "", "AADSTS700027"},
 		{"ClientCertificateCredential, PKCS#12 with a password", func(t *testing.T) (azcore.TokenCredential, error) {
 			certs, key := loadPKCS12(t)
@@ -164,17 +157,13 @@ func TestCredentials(t *testing.T) {
 		}, "https://eventhubs.azure.net//.default", "https://eventhubs.azure.net/", "0b0b0b0b-0000-4000-8000-000000000001", ""},
 		{"ClientAssertionCredential", func(t *testing.T) (azcore.TokenCredential, error) {
 			assertion := func(context.Context) (string, error) {
-				return f.issuer.token(t, "repo:azimuth/app:ref:refs/heads/main"), nil
+				return f.issuer.Token("repo:azimuth/app:ref:refs/heads/main", directory.DefaultFederatedAudience), nil
 			}
 			return azidentity.NewClientAssertionCredential(tenantID, fedApp, assertion, &azidentity.ClientAssertionCredentialOptions{ClientOptions: f.opts})
 		}, "499b84ac-1321-427f-aa17-267ca6975798/.default", "499b84ac-1321-427f-aa17-267ca6975798", "0b0b0b0b-0000-4000-8000-000000000002", ""},
 		{"WorkloadIdentityCredential", func(t *testing.T) (azcore.TokenCredential, error) {
-			tokenFile := filepath.Join(t.TempDir(), "token")
-			if err := os.WriteFile(tokenFile, []byte(f.issuer.token(t, subject)), 0o600); err != nil {
-				t.Fatal(err)
-			}
 			return azidentity.NewWorkloadIdentityCredential(&azidentity.WorkloadIdentityCredentialOptions{
-				ClientID: miClient, TenantID: tenantID, TokenFilePath: tokenFile, ClientOptions: f.opts,
+				ClientID: miClient, TenantID: tenantID, TokenFilePath: f.issuer.TokenFile(t, subject, directory.DefaultFederatedAudience), ClientOptions: f.opts,
 			})
 		}, "https://containerregistry.azure.net/.default", "https://containerregistry.azure.net", miOID, ""},
 		// MSAL caches managed identity tokens per process, by resource and identity: each case
@@ -214,7 +203,7 @@ func TestWorkloadIdentityWithKubernetes(t *testing.T) {
 		t.Skip("starts a Kubernetes control plane")
 	}
 	env := testenv.Get(t)
-	a := start(t, nil)
+	a := azuretest.Start(t, "", nil)
 	if err := a.Entra().TrustIssuerCA(env.CAPEM); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
 
@@ -47,7 +48,7 @@ roleAssignments:
 // local CA reaches Entra ID's OpenID discovery on its real host name; a host outside the map is
 // refused rather than reached.
 func TestProxyReachesEntra(t *testing.T) {
-	a := start(t, nil)
+	a := azuretest.Start(t, "", nil)
 	proxyURL, err := url.Parse(a.ProxyURL())
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +92,7 @@ func TestCraneThroughProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := start(t, &azurelocal.Options{Directory: dir})
+	a := azuretest.Start(t, "", &azurelocal.Options{Directory: dir})
 	home := t.TempDir()
 	run := func(t *testing.T, args ...string) (string, error) {
 		t.Helper()
@@ -204,7 +205,7 @@ func TestCurlThroughProxy(t *testing.T) {
 	if err != nil {
 		t.Skip("no curl on PATH")
 	}
-	a := start(t, nil)
+	a := azuretest.Start(t, "", nil)
 	tenant, _ := defaultSecretApp(t)
 	run := func(args ...string) (string, error) {
 		cmd := exec.CommandContext(t.Context(), curl, append([]string{"-sS", "--max-time", "30"}, args...)...)

@@ -1,24 +1,19 @@
 package acr_test
 
 import (
-	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
-	"github.com/azimuth-gitops/azimuth/azurelocal"
 	"github.com/azimuth-gitops/azimuth/azurelocal/acr"
-	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
@@ -72,51 +67,28 @@ roleAssignments:
 // fixture is the local Azure with the ACR emulator that every test of the package shares. It is
 // set once in TestMain and read-only afterwards.
 type fixture struct {
-	azure  *azurelocal.Azure
+	azure  *azuretest.Azure
 	acr    *acr.Server
 	client *http.Client
 	rt     http.RoundTripper
-	log    *recorder
+	log    *azuretest.Recorder[acr.Record]
 }
 
 var local *fixture
 
-func TestMain(m *testing.M) {
-	code, err := run(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { azuretest.Main(m, run) }
 
 func run(m *testing.M) (int, error) {
-	stateDir, err := os.MkdirTemp("", "azurelocal-acr-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(stateDir)
-	dir, err := directory.Parse([]byte(testDirectory))
-	if err != nil {
-		return 0, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a, err := azurelocal.Start(ctx, &azurelocal.Options{StateDir: stateDir, Directory: dir})
+	a, err := azuretest.StartAzure(testDirectory, nil)
 	if err != nil {
 		return 0, err
 	}
 	defer a.Stop()
-	rec := &recorder{}
-	srv, err := acr.New(dir, a.Entra().Verifier(), acr.WithObserver(rec.add),
+	rec := &azuretest.Recorder[acr.Record]{}
+	srv, err := azuretest.ServeACR(a.Azure, acr.WithObserver(rec.Add),
 		acr.WithoutARMAudience("armless"), acr.WithAdminUser("withadmin", "withadmin", "admin-password"))
 	if err != nil {
 		return 0, err
-	}
-	for _, h := range acr.Hosts() {
-		if err := a.Register(h, srv); err != nil {
-			return 0, err
-		}
 	}
 	rules, err := transport.ParseConnectToList(strings.Join(a.ConnectTo(), "\n"))
 	if err != nil {
@@ -129,38 +101,6 @@ func run(m *testing.M) (int, error) {
 	defer tr.CloseIdleConnections()
 	local = &fixture{azure: a, acr: srv, client: &http.Client{Transport: tr}, rt: tr, log: rec}
 	return m.Run(), nil
-}
-
-// recorder keeps the emulator's records.
-type recorder struct {
-	mu      sync.Mutex
-	records []acr.Record
-}
-
-func (r *recorder) add(rec acr.Record) {
-	r.mu.Lock()
-	r.records = append(r.records, rec)
-	r.mu.Unlock()
-}
-
-// len returns how many records there are.
-func (r *recorder) len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.records)
-}
-
-// since returns the records after the first n that match keep.
-func (r *recorder) since(n int, keep func(acr.Record) bool) []acr.Record {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []acr.Record
-	for _, rec := range r.records[n:] {
-		if keep(rec) {
-			out = append(out, rec)
-		}
-	}
-	return out
 }
 
 // entraToken gets a token for a as azidentity would, with the client secret.
@@ -217,28 +157,10 @@ func accessToken(t *testing.T, host, refresh string, scopes ...string) string {
 	return at
 }
 
-// payload decodes a JWT's claims without verifying them.
-func payload(t *testing.T, token string) map[string]any {
-	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %d parts", len(parts))
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var c map[string]any
-	if err := json.Unmarshal(raw, &c); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // access renders an access token's access claim as "type:name:a,b" strings.
 func access(t *testing.T, token string) []string {
 	t.Helper()
-	list, ok := payload(t, token)["access"].([]any)
+	list, ok := azuretest.Claims(t, token)["access"].([]any)
 	if !ok {
 		t.Fatalf("token has no access claim")
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal/acr"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 )
 
 const unauthorized = "authentication required, visit https://aka.ms/acr/authorization for more information."
@@ -126,7 +127,7 @@ func TestExchange(t *testing.T) {
 				t.Fatalf("status %d, want %d: %v", status, tt.wantStatus, body)
 			}
 			if tt.wantStatus == 200 {
-				c := payload(t, body["refresh_token"].(string))
+				c := azuretest.Claims(t, body["refresh_token"].(string))
 				iat, exp := time.Unix(int64(c["iat"].(float64)), 0), time.Unix(int64(c["exp"].(float64)), 0)
 				if c["sub"] != puller.objectID || c["tenant"] != tenantID || c["aud"] != tt.host || exp.Sub(iat) != 3*time.Hour {
 					t.Errorf("refresh token claims %v", c)
@@ -296,10 +297,10 @@ func TestRotateKey(t *testing.T) {
 
 // TestRecords: every exchange and token request is recorded, without secrets.
 func TestRecords(t *testing.T) {
-	start := local.log.len()
+	start := local.log.Len()
 	refresh := exchange(t, registryHost, reader)
 	accessToken(t, registryHost, refresh, "repository:records/hello:pull,push")
-	got := local.log.since(start, func(r acr.Record) bool { return r.PrincipalID == reader.objectID })
+	got := local.log.Since(start, func(r acr.Record) bool { return r.PrincipalID == reader.objectID })
 	if len(got) != 2 {
 		t.Fatalf("%d records for the reader, want 2: %+v", len(got), got)
 	}
@@ -310,7 +311,7 @@ func TestRecords(t *testing.T) {
 		!slices.Equal(x.Scopes, []string{"repository:records/hello:pull,push"}) || !slices.Equal(x.Granted, []string{"repository:records/hello:pull"}) {
 		t.Errorf("token record %+v", x)
 	}
-	refused := local.log.since(start, func(r acr.Record) bool { return r.Status != 200 })
+	refused := local.log.Since(start, func(r acr.Record) bool { return r.Status != 200 })
 	if len(refused) != 0 {
 		t.Errorf("refusals recorded: %+v", refused)
 	}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -15,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal/acr"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
 
@@ -39,8 +39,7 @@ func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // ID, as azurelocal.Start wires it.
 type spRegistry struct {
 	rt      http.RoundTripper
-	mu      sync.Mutex
-	records []acr.Record
+	records azuretest.Recorder[acr.Record]
 }
 
 func newSPRegistry(t *testing.T) *spRegistry {
@@ -52,7 +51,7 @@ func newSPRegistry(t *testing.T) *spRegistry {
 	r := &spRegistry{}
 	srv, err := acr.New(dir, local.azure.Entra().Verifier(), acr.WithEntra(local.azure.Entra()),
 		acr.WithAdminUser("withadmin", "withadmin", "admin-password"),
-		acr.WithObserver(func(rec acr.Record) { r.mu.Lock(); r.records = append(r.records, rec); r.mu.Unlock() }))
+		acr.WithObserver(r.records.Add))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,11 +64,7 @@ func (r *spRegistry) basic(t *testing.T, user, password string) []remote.Option 
 	return []remote.Option{remote.WithAuth(&authn.Basic{Username: user, Password: password}), remote.WithTransport(r.rt), remote.WithContext(t.Context())}
 }
 
-func (r *spRegistry) last() acr.Record {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.records[len(r.records)-1]
-}
+func (r *spRegistry) last() acr.Record { return r.records.Since(r.records.Len()-1, nil)[0] }
 
 // TestServicePrincipalLogin is issue 10's item 8 for go-containerregistry: a service principal's
 // application ID and client secret as user name and password work as on Azure. The registry asks

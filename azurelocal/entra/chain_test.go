@@ -1,43 +1,13 @@
-package entra
+package entra_test
 
 import (
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
+	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
 )
-
-// newCA makes a CA certificate for cn, signed by parent (self-signed when nil): an intermediate
-// when parent is set, which newKeyPair cannot make.
-func newCA(t *testing.T, cn string, parent *keyPair) keyPair {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().AddDate(-1, 0, 0), NotAfter: time.Now().AddDate(5, 0, 0),
-		BasicConstraintsValid: true, IsCA: true, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-	}
-	signer, signerKey := tmpl, key
-	if parent != nil {
-		signer, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return keyPair{key: key, cert: cert}
-}
 
 // TestSubjectNameIssuerChain is issue 10's item 7: subject name and issuer authentication checks
 // the chain to a CA the directory trusts, as Entra ID does. A CA made with the same names as the
@@ -45,27 +15,27 @@ func newCA(t *testing.T, cn string, parent *keyPair) keyPair {
 // with or without that CA in x5c; the genuine chain is accepted.
 func TestSubjectNameIssuerChain(t *testing.T) {
 	f := newFixture(t)
-	forgedCA := newKeyPair(t, "test-ca", nil) // same names as f.sniCA, another key
-	forged := newKeyPair(t, "sni-app", &forgedCA)
+	forgedCA := azuretest.NewKeyPair("test-ca", nil) // same names as f.sniCA, another key
+	forged := azuretest.NewKeyPair("sni-app", &forgedCA)
 	tests := []struct {
 		name     string
-		signer   keyPair
+		signer   azuretest.KeyPair
 		x5c      []*x509Cert
 		wantCode int
 	}{
-		{"genuine chain: new certificate and the CA that issued the registered one", f.sniOther, []*x509Cert{f.sniOther.cert, f.sniCA.cert}, 0},
-		{"forged CA with the same names, in x5c", forged, []*x509Cert{forged.cert, forgedCA.cert}, 7000213},
-		{"forged CA's certificate alone", forged, []*x509Cert{forged.cert}, 7000213},
-		{"forged certificate with the genuine CA beside it", forged, []*x509Cert{forged.cert, f.sniCA.cert}, 7000213},
-		{"genuine certificate alone: the directory declares no CA", f.sniOther, []*x509Cert{f.sniOther.cert}, 7000213},
-		{"other names: not a subject name and issuer match", newKeyPair(t, "someone-else", &f.sniCA),
+		{"genuine chain: new certificate and the CA that issued the registered one", f.sniOther, []*x509Cert{f.sniOther.Cert, f.sniCA.Cert}, 0},
+		{"forged CA with the same names, in x5c", forged, []*x509Cert{forged.Cert, forgedCA.Cert}, 7000213},
+		{"forged CA's certificate alone", forged, []*x509Cert{forged.Cert}, 7000213},
+		{"forged certificate with the genuine CA beside it", forged, []*x509Cert{forged.Cert, f.sniCA.Cert}, 7000213},
+		{"genuine certificate alone: the directory declares no CA", f.sniOther, []*x509Cert{f.sniOther.Cert}, 7000213},
+		{"other names: not a subject name and issuer match", azuretest.NewKeyPair("someone-else", &f.sniCA),
 			nil, 700027},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			x5c := tt.x5c
 			if x5c == nil {
-				x5c = []*x509Cert{tt.signer.cert, f.sniCA.cert}
+				x5c = []*x509Cert{tt.signer.Cert, f.sniCA.Cert}
 			}
 			resp := f.post(t, "login.microsoftonline.com", tenantID,
 				assertionForm(sniApp, f.certAssertion(t, tt.signer, sniApp, assertion{x5c: x5c})))
@@ -91,14 +61,14 @@ func TestSubjectNameIssuerChain(t *testing.T) {
 // or holding an intermediate below the declared root; a forged CA with the same names is not.
 func TestSubjectNameIssuerDeclaredCA(t *testing.T) {
 	f := newFixture(t)
-	root := newCA(t, "declared-root", nil)
-	intermediate := newCA(t, "declared-intermediate", &root)
-	registered := newKeyPair(t, "sni-declared", &root)
-	rotated := newKeyPair(t, "sni-declared", &root)
-	registeredBelow := newKeyPair(t, "sni-below", &intermediate)
-	rotatedBelow := newKeyPair(t, "sni-below", &intermediate)
-	forgedRoot := newCA(t, "declared-root", nil)
-	forged := newKeyPair(t, "sni-declared", &forgedRoot)
+	root := azuretest.NewCA("declared-root", nil)
+	intermediate := azuretest.NewCA("declared-intermediate", &root)
+	registered := azuretest.NewKeyPair("sni-declared", &root)
+	rotated := azuretest.NewKeyPair("sni-declared", &root)
+	registeredBelow := azuretest.NewKeyPair("sni-below", &intermediate)
+	rotatedBelow := azuretest.NewKeyPair("sni-below", &intermediate)
+	forgedRoot := azuretest.NewCA("declared-root", nil)
+	forged := azuretest.NewKeyPair("sni-declared", &forgedRoot)
 	const declaredApp = "0d1f6a43-7c1e-4f0b-9a55-6a3c2b8e41d7"
 	dir, err := directory.Parse([]byte(`
 tenants: [{id: ` + tenantID + `}]
@@ -108,27 +78,27 @@ applications:
     principalId: 6f0c2b1e-35a4-4d2b-a1f7-0c9e8d7b6a54
     allowSubjectNameIssuer: true
     certificates:
-      - {name: leaf, pem: "` + oneLine(registered.pem()+root.pem()) + `"}
-      - {name: below, pem: "` + oneLine(registeredBelow.pem()+root.pem()) + `"}
+      - {name: leaf, pem: "` + azuretest.OneLine(registered.CertPEM(), root.CertPEM()) + `"}
+      - {name: below, pem: "` + azuretest.OneLine(registeredBelow.CertPEM(), root.CertPEM()) + `"}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(dir, WithClock(f.clock.Now))
+	srv, err := entra.New(dir, entra.WithClock(f.clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := &fixture{srv: srv, clock: f.clock}
 	tests := []struct {
 		name     string
-		signer   keyPair
+		signer   azuretest.KeyPair
 		x5c      []*x509Cert
 		wantCode int
 	}{
-		{"new certificate of the declared CA, alone in x5c", rotated, []*x509Cert{rotated.cert}, 0},
-		{"new certificate below an intermediate of the declared root", rotatedBelow, []*x509Cert{rotatedBelow.cert, intermediate.cert}, 0},
-		{"intermediate not sent", rotatedBelow, []*x509Cert{rotatedBelow.cert}, 7000213},
-		{"forged root with the declared root's names", forged, []*x509Cert{forged.cert, forgedRoot.cert}, 7000213},
+		{"new certificate of the declared CA, alone in x5c", rotated, []*x509Cert{rotated.Cert}, 0},
+		{"new certificate below an intermediate of the declared root", rotatedBelow, []*x509Cert{rotatedBelow.Cert, intermediate.Cert}, 0},
+		{"intermediate not sent", rotatedBelow, []*x509Cert{rotatedBelow.Cert}, 7000213},
+		{"forged root with the declared root's names", forged, []*x509Cert{forged.Cert, forgedRoot.Cert}, 7000213},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

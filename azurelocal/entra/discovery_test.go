@@ -1,4 +1,4 @@
-package entra
+package entra_test
 
 import (
 	"net/http"
@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 )
 
 func TestInstanceDiscovery(t *testing.T) {
@@ -93,5 +95,5 @@ func TestUnknownHostAndMethod(t *testing.T) {
 func decodeHeader(t *testing.T, token string) map[string]any {
 	t.Helper()
 	parts := strings.Split(token, ".")
-	return decodeClaims(t, "x."+parts[0]+".y")
+	return azuretest.Claims(t, "x."+parts[0]+".y")
 }

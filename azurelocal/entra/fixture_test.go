@@ -1,4 +1,4 @@
-package entra
+package entra_test
 
 import (
 	"crypto"
@@ -7,21 +7,18 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
-	"github.com/azimuth-gitops/azimuth/azurelocal/internal/jose"
+	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
 )
 
 const (
@@ -39,124 +36,35 @@ const (
 	subject      = "system:serviceaccount:flux-system:source-controller"
 )
 
-// clock is a settable test clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// jwtBearer is the client_assertion_type of a client assertion.
+const jwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-func newClock() *clock { return &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
-
-// keyPair is an RSA key and a certificate for it.
-type keyPair struct {
-	key  *rsa.PrivateKey
-	cert *x509.Certificate
-}
-
-func (k keyPair) pem() string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.cert.Raw}))
-}
-
-// newKeyPair makes a certificate with subject cn, signed by parent (self-signed when nil).
-func newKeyPair(t testing.TB, cn string, parent *keyPair) keyPair {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().AddDate(-1, 0, 0), NotAfter: time.Now().AddDate(5, 0, 0),
-		BasicConstraintsValid: true, IsCA: parent == nil, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-	}
-	signerCert, signerKey := tmpl, key
-	if parent != nil {
-		signerCert, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signerCert, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	return keyPair{key: key, cert: cert}
-}
-
-// issuer is an OIDC provider over TLS, like a kube-apiserver or GitHub's token service.
-type issuer struct {
-	srv *httptest.Server
-	key *rsa.PrivateKey
-	kid string
-}
-
-func newIssuer(t testing.TB) *issuer {
-	t.Helper()
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	is := &issuer{key: key, kid: "issuer-key-1"}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(map[string]string{"issuer": is.url(), "jwks_uri": is.url() + "/openid/v1/jwks"})
-	})
-	mux.HandleFunc("/openid/v1/jwks", func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jose.JWKS{Keys: []jose.JWK{jose.RSAPublicJWK(&key.PublicKey, is.kid)}})
-	})
-	is.srv = httptest.NewTLSServer(mux)
-	t.Cleanup(is.srv.Close)
-	return is
-}
-
-func (is *issuer) url() string { return is.srv.URL }
-
-func (is *issuer) caPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: is.srv.Certificate().Raw})
-}
-
-// token signs a service-account-like token; claims override the defaults.
-func (is *issuer) token(t *testing.T, now time.Time, claims map[string]any) string {
-	t.Helper()
-	c := map[string]any{
-		"iss": is.url(), "sub": subject, "aud": []string{directory.DefaultFederatedAudience},
-		"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(), "jti": "j1",
-	}
-	for k, v := range claims {
-		if v == nil {
-			delete(c, k)
-		} else {
-			c[k] = v
-		}
-	}
-	s, err := jose.SignRS256(is.key, map[string]any{"kid": is.kid}, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+// newClock returns the fixture's clock, standing at a fixed time.
+func newClock() *azuretest.Clock {
+	return azuretest.NewClock(time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC))
 }
 
 // fixture is a server over a directory with every kind of client.
 type fixture struct {
-	srv      *Server
-	clock    *clock
-	issuer   *issuer
-	cert     keyPair // registered on certApp
-	sniCA    keyPair
-	sniLeaf  keyPair // registered on sniApp
-	sniOther keyPair // same subject and issuer as sniLeaf, not registered
-	records  chan Record
+	srv      *entra.Server
+	dir      *directory.Directory
+	clock    *azuretest.Clock
+	issuer   *azuretest.Issuer
+	cert     azuretest.KeyPair // registered on certApp
+	sniCA    azuretest.KeyPair
+	sniLeaf  azuretest.KeyPair // registered on sniApp
+	sniOther azuretest.KeyPair // same subject and issuer as sniLeaf, not registered
+	records  chan entra.Record
 }
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	f := &fixture{clock: newClock(), issuer: newIssuer(t), records: make(chan Record, 100)}
-	f.cert = newKeyPair(t, "cert-app", nil)
-	f.sniCA = newKeyPair(t, "test-ca", nil)
-	f.sniLeaf = newKeyPair(t, "sni-app", &f.sniCA)
-	f.sniOther = newKeyPair(t, "sni-app", &f.sniCA)
+	f := &fixture{clock: newClock(), issuer: azuretest.NewIssuer(), records: make(chan entra.Record, 100)}
+	t.Cleanup(f.issuer.Close)
+	f.cert = azuretest.NewKeyPair("cert-app", nil)
+	f.sniCA = azuretest.NewKeyPair("test-ca", nil)
+	f.sniLeaf = azuretest.NewKeyPair("sni-app", &f.sniCA)
+	f.sniOther = azuretest.NewKeyPair("sni-app", &f.sniCA)
 	yaml := `
 tenants:
   - {id: ` + tenantID + `, name: Test Directory, domains: [contoso.onmicrosoft.com]}
@@ -173,19 +81,19 @@ applications:
     tenant: ` + tenantID + `
     clientId: ` + certApp + `
     principalId: a49b25b5-7f74-44f9-95d8-414d037683ba
-    certificates: [{name: c, pem: "` + oneLine(f.cert.pem()) + `"}]
+    certificates: [{name: c, pem: "` + azuretest.OneLine(f.cert.CertPEM()) + `"}]
   - name: sni-app
     tenant: ` + tenantID + `
     clientId: ` + sniApp + `
     principalId: 94ce99f1-bcd9-44e3-bfa7-9456b532f506
     allowSubjectNameIssuer: true
-    certificates: [{name: c, pem: "` + oneLine(f.sniLeaf.pem()) + `"}]
+    certificates: [{name: c, pem: "` + azuretest.OneLine(f.sniLeaf.CertPEM()) + `"}]
   - name: fed-app
     tenant: ` + tenantID + `
     clientId: ` + fedApp + `
     principalId: 4817e33f-6b74-4c56-b006-d543ddff26f0
     federatedCredentials:
-      - {name: fc, issuer: "` + f.issuer.url() + `", subject: "` + subject + `"}
+      - {name: fc, issuer: "` + f.issuer.URL() + `", subject: "` + subject + `"}
 managedIdentities:
   - name: mi
     subscription: ` + subID + `
@@ -194,21 +102,33 @@ managedIdentities:
     principalId: ` + miOID + `
     federatedCredentials:
       - {name: other, issuer: "https://other.example", subject: "x"}
-      - {name: kube, issuer: "` + f.issuer.url() + `", subject: "` + subject + `", audiences: [api://custom]}
+      - {name: kube, issuer: "` + f.issuer.URL() + `", subject: "` + subject + `", audiences: [api://custom]}
 `
-	dir, err := directory.Parse([]byte(yaml))
-	if err != nil {
+	var err error
+	if f.dir, err = directory.Parse([]byte(yaml)); err != nil {
 		t.Fatal(err)
 	}
-	f.srv, err = New(dir, WithClock(f.clock.Now), WithIssuerCAs(f.issuer.caPEM()),
-		WithObserver(func(r Record) { f.records <- r }))
+	f.srv, err = entra.New(f.dir, entra.WithClock(f.clock.Now), entra.WithIssuerCAs(f.issuer.CAPEM()),
+		entra.WithObserver(func(r entra.Record) { f.records <- r }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
-func oneLine(pemText string) string { return strings.ReplaceAll(pemText, "\n", `\n`) }
+// token signs a service-account-like token of the fixture's issuer, issued at now for subject
+// with the default federated audience; claims override those, and nil values delete them.
+func (f *fixture) token(now time.Time, claims map[string]any) string {
+	c := f.issuer.Claims(subject, directory.DefaultFederatedAudience, now)
+	for k, v := range claims {
+		if v == nil {
+			delete(c, k)
+		} else {
+			c[k] = v
+		}
+	}
+	return f.issuer.Sign(c)
+}
 
 // response is a decoded token endpoint answer.
 type response struct {
@@ -266,7 +186,7 @@ type assertion struct {
 	claims     map[string]any // overrides; nil values delete
 }
 
-func (f *fixture) certAssertion(t *testing.T, kp keyPair, clientID string, a assertion) string {
+func (f *fixture) certAssertion(t *testing.T, kp azuretest.KeyPair, clientID string, a assertion) string {
 	t.Helper()
 	now := f.clock.Now()
 	claims := map[string]any{
@@ -288,15 +208,15 @@ func (f *fixture) certAssertion(t *testing.T, kp keyPair, clientID string, a ass
 	header := map[string]any{"alg": alg, "typ": "JWT"}
 	switch a.thumbprint {
 	case "", "x5t#S256":
-		sum := sha256.Sum256(kp.cert.Raw)
+		sum := sha256.Sum256(kp.Cert.Raw)
 		header["x5t#S256"] = base64.StdEncoding.EncodeToString(sum[:])
 	case "x5t":
-		header["x5t"] = thumbprintSHA1(kp.cert)
+		header["x5t"] = thumbprintSHA1(kp.Cert)
 	}
 	for _, c := range a.x5c {
 		header["x5c"] = append(asStrings(header["x5c"]), base64.StdEncoding.EncodeToString(c.Raw))
 	}
-	return signJWT(t, alg, kp.key, header, claims)
+	return signJWT(t, alg, kp.Key, header, claims)
 }
 
 func asStrings(v any) []string { s, _ := v.([]string); return s }

@@ -1,4 +1,4 @@
-package entra
+package entra_test
 
 import (
 	"testing"

@@ -1,35 +1,22 @@
-package entra
+package entra_test
 
 import (
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
 	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
+	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
 	"github.com/azimuth-gitops/azimuth/azurelocal/internal/jose"
 )
 
 type x509Cert = x509.Certificate
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-func decodeClaims(t *testing.T, token string) map[string]any {
-	t.Helper()
-	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
 
 func directoryFC(name, issuer, subject string) directory.FederatedCredential {
 	return directory.FederatedCredential{Name: name, Issuer: issuer, Subject: subject}
@@ -41,7 +28,7 @@ const login = "login.microsoftonline.com"
 // kind and a telling part of the description.
 func TestErrorCodes(t *testing.T) {
 	f := newFixture(t)
-	other := newKeyPair(t, "not-registered", nil)
+	other := azuretest.NewKeyPair("not-registered", nil)
 	now := f.clock.Now()
 	tests := []struct {
 		name       string
@@ -106,37 +93,37 @@ func TestErrorCodes(t *testing.T) {
 			return assertionForm(certApp, f.certAssertion(t, other, certApp, assertion{}))
 		}, 700027, 401, "invalid_client", "is not registered on application. [Reason - The key was not found."},
 		{"signature by another key", login, tenantID, func(t *testing.T) url.Values {
-			forged := keyPair{key: other.key, cert: f.cert.cert}
+			forged := azuretest.KeyPair{Key: other.Key, Cert: f.cert.Cert}
 			return assertionForm(certApp, f.certAssertion(t, forged, certApp, assertion{alg: "RS256", thumbprint: "x5t"}))
 		}, 700027, 401, "invalid_client", "Client assertion contains an invalid signature"},
 		{"x5c to an app without subject name and issuer", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(certApp, f.certAssertion(t, other, certApp, assertion{x5c: []*x509Cert{other.cert}}))
+			return assertionForm(certApp, f.certAssertion(t, other, certApp, assertion{x5c: []*x509Cert{other.Cert}}))
 		}, 700027, 401, "invalid_client", "Alternatively, SNI may be configured on the app"},
 		{"federated issuer not trusted", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(miClient, f.issuer.token(t, now, map[string]any{"iss": "https://unknown.example"}))
+			return assertionForm(miClient, f.token(now, map[string]any{"iss": "https://unknown.example"}))
 		}, 700211, 401, "invalid_client", "No matching federated identity record found for presented assertion issuer 'https://unknown.example'"},
 		{"federated subject not trusted", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(miClient, f.issuer.token(t, now, map[string]any{"sub": "system:serviceaccount:other:sa", "aud": "api://custom"}))
+			return assertionForm(miClient, f.token(now, map[string]any{"sub": "system:serviceaccount:other:sa", "aud": "api://custom"}))
 		}, 700213, 401, "invalid_client", "presented assertion subject 'system:serviceaccount:other:sa'"},
 		{"federated subject differs in case only", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(miClient, f.issuer.token(t, now, map[string]any{"sub": strings.ToUpper(subject), "aud": "api://custom"}))
+			return assertionForm(miClient, f.token(now, map[string]any{"sub": strings.ToUpper(subject), "aud": "api://custom"}))
 		}, 7002138, 401, "invalid_client", "case-insensitive comparison"},
 		{"federated audience not trusted", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(miClient, f.issuer.token(t, now, nil))
+			return assertionForm(miClient, f.token(now, nil))
 		}, 70021, 400, "invalid_request", "Assertion Audience: 'api://AzureADTokenExchange'"},
 		{"federated app without credentials", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(secretApp, f.issuer.token(t, now, nil))
+			return assertionForm(secretApp, f.token(now, nil))
 		}, 700211, 401, "invalid_client", "presented assertion issuer"},
 		{"expired federated token", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(fedApp, f.issuer.token(t, now, map[string]any{"exp": now.Add(-time.Hour).Unix()}))
+			return assertionForm(fedApp, f.token(now, map[string]any{"exp": now.Add(-time.Hour).Unix()}))
 		}, 700024, 401, "invalid_client", "not within its valid time range"},
 		{"federated token signed by another key", login, tenantID, func(t *testing.T) url.Values {
-			tok := f.issuer.token(t, now, nil)
-			forged := signJWT(t, "RS256", other.key, map[string]any{"alg": "RS256", "kid": f.issuer.kid}, decodeClaims(t, tok))
+			tok := f.token(now, nil)
+			forged := signJWT(t, "RS256", other.Key, map[string]any{"alg": "RS256", "kid": azuretest.IssuerKeyID}, azuretest.Claims(t, tok))
 			return assertionForm(fedApp, forged)
 		}, 50013, 401, "invalid_client", "Assertion failed signature validation"},
 		{"federated token with an unknown kid", login, tenantID, func(t *testing.T) url.Values {
-			forged := signJWT(t, "RS256", other.key, map[string]any{"alg": "RS256", "kid": "nope"}, decodeClaims(t, f.issuer.token(t, now, nil)))
+			forged := signJWT(t, "RS256", other.Key, map[string]any{"alg": "RS256", "kid": "nope"}, azuretest.Claims(t, f.token(now, nil)))
 			return assertionForm(fedApp, forged)
 		}, 50013, 401, "invalid_client", "The key was not found."},
 	}
@@ -163,10 +150,10 @@ func TestErrorCodes(t *testing.T) {
 // TestIssuerUnreachable covers a federated credential whose issuer serves nothing.
 func TestIssuerUnreachable(t *testing.T) {
 	f := newFixture(t)
-	if err := f.srv.dir.AddFederatedCredential("fed-app", directoryFC("gone", "https://127.0.0.1:1", subject)); err != nil {
+	if err := f.dir.AddFederatedCredential("fed-app", directoryFC("gone", "https://127.0.0.1:1", subject)); err != nil {
 		t.Fatal(err)
 	}
-	tok := f.issuer.token(t, f.clock.Now(), map[string]any{"iss": "https://127.0.0.1:1"})
+	tok := f.token(f.clock.Now(), map[string]any{"iss": "https://127.0.0.1:1"})
 	resp := f.post(t, login, tenantID, assertionForm(fedApp, tok))
 	if len(resp.Codes) != 1 || resp.Codes[0] != 50166 {
 		t.Fatalf("error_codes = %v; %s", resp.Codes, resp.Description)
@@ -187,38 +174,38 @@ func TestTokens(t *testing.T) {
 		wantGrant string
 	}{
 		{"secret, ARM", login, tenantID, func(*testing.T) url.Values { return form("client_id", secretApp, "client_secret", theSecret) },
-			"https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", secretAppOID, GrantClientSecret},
+			"https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", secretAppOID, entra.GrantClientSecret},
 		{"tenant by domain", login, "contoso.onmicrosoft.com", func(*testing.T) url.Values {
 			return form("client_id", secretApp, "client_secret", theSecret, "scope", "https://containerregistry.azure.net/.default")
-		}, "https://containerregistry.azure.net", "https://sts.windows.net/" + tenantID + "/", secretAppOID, GrantClientSecret},
+		}, "https://containerregistry.azure.net", "https://sts.windows.net/" + tenantID + "/", secretAppOID, entra.GrantClientSecret},
 		{"event hubs keeps the trailing slash", login, tenantID, func(*testing.T) url.Values {
 			return form("client_id", secretApp, "client_secret", theSecret, "scope", "https://eventhubs.azure.net//.default")
-		}, "https://eventhubs.azure.net/", "https://sts.windows.net/" + tenantID + "/", secretAppOID, GrantClientSecret},
+		}, "https://eventhubs.azure.net/", "https://sts.windows.net/" + tenantID + "/", secretAppOID, entra.GrantClientSecret},
 		{"azure devops by application ID", login, tenantID, func(*testing.T) url.Values {
 			return form("client_id", secretApp, "client_secret", theSecret, "scope", "499b84ac-1321-427f-aa17-267ca6975798/.default")
-		}, "499b84ac-1321-427f-aa17-267ca6975798", "https://sts.windows.net/" + tenantID + "/", secretAppOID, GrantClientSecret},
+		}, "499b84ac-1321-427f-aa17-267ca6975798", "https://sts.windows.net/" + tenantID + "/", secretAppOID, entra.GrantClientSecret},
 		{"storage account audience", login, tenantID, func(*testing.T) url.Values {
 			return form("client_id", secretApp, "client_secret", theSecret, "scope", "https://acct.blob.core.windows.net/.default")
-		}, "https://acct.blob.core.windows.net", "https://sts.windows.net/" + tenantID + "/", secretAppOID, GrantClientSecret},
+		}, "https://acct.blob.core.windows.net", "https://sts.windows.net/" + tenantID + "/", secretAppOID, entra.GrantClientSecret},
 		{"certificate PS256 x5t#S256", login, tenantID, func(t *testing.T) url.Values {
 			return assertionForm(certApp, f.certAssertion(t, f.cert, certApp, assertion{}))
-		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "a49b25b5-7f74-44f9-95d8-414d037683ba", GrantCertificate},
+		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "a49b25b5-7f74-44f9-95d8-414d037683ba", entra.GrantCertificate},
 		{"certificate RS256 x5t, v1 endpoint audience", login, tenantID, func(t *testing.T) url.Values {
 			return assertionForm(certApp, f.certAssertion(t, f.cert, certApp, assertion{alg: "RS256", thumbprint: "x5t",
 				claims: map[string]any{"aud": "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/token"}}))
-		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "a49b25b5-7f74-44f9-95d8-414d037683ba", GrantCertificate},
+		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "a49b25b5-7f74-44f9-95d8-414d037683ba", entra.GrantCertificate},
 		{"registered certificate with x5c, no SN+I", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(certApp, f.certAssertion(t, f.cert, certApp, assertion{x5c: []*x509Cert{f.cert.cert}}))
-		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "a49b25b5-7f74-44f9-95d8-414d037683ba", GrantCertificate},
+			return assertionForm(certApp, f.certAssertion(t, f.cert, certApp, assertion{x5c: []*x509Cert{f.cert.Cert}}))
+		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "a49b25b5-7f74-44f9-95d8-414d037683ba", entra.GrantCertificate},
 		{"subject name and issuer with a new certificate", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(sniApp, f.certAssertion(t, f.sniOther, sniApp, assertion{x5c: []*x509Cert{f.sniOther.cert, f.sniCA.cert}}))
-		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "94ce99f1-bcd9-44e3-bfa7-9456b532f506", GrantCertificate},
+			return assertionForm(sniApp, f.certAssertion(t, f.sniOther, sniApp, assertion{x5c: []*x509Cert{f.sniOther.Cert, f.sniCA.Cert}}))
+		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "94ce99f1-bcd9-44e3-bfa7-9456b532f506", entra.GrantCertificate},
 		{"federated app", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(fedApp, f.issuer.token(t, now, nil))
-		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "4817e33f-6b74-4c56-b006-d543ddff26f0", GrantFederated},
+			return assertionForm(fedApp, f.token(now, nil))
+		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", "4817e33f-6b74-4c56-b006-d543ddff26f0", entra.GrantFederated},
 		{"federated managed identity, custom audience", login, tenantID, func(t *testing.T) url.Values {
-			return assertionForm(miClient, f.issuer.token(t, now, map[string]any{"aud": "api://custom"}))
-		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", miOID, GrantFederated},
+			return assertionForm(miClient, f.token(now, map[string]any{"aud": "api://custom"}))
+		}, "https://management.azure.com", "https://sts.windows.net/" + tenantID + "/", miOID, entra.GrantFederated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -285,8 +272,8 @@ func TestVerifier(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f.clock.Add(tt.advance)
-			defer f.clock.Add(-tt.advance)
+			f.clock.Advance(tt.advance)
+			defer f.clock.Advance(-tt.advance)
 			_, err := v.Verify(tt.token, tt.aud...)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want %q", err, tt.want)
@@ -308,7 +295,7 @@ applications:
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(dir)
+	srv, err := entra.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

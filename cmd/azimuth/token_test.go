@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -14,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/pki"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
@@ -30,48 +29,29 @@ type cluster struct {
 
 // sharedCluster holds the one local Azure of this test binary, started by the first test that
 // needs it, as testenv holds its control plane.
-var sharedCluster struct {
-	once sync.Once
-	c    *cluster
-	err  error
-}
+var sharedCluster azuretest.Lazy[*cluster]
 
 func localCluster(t *testing.T) *cluster {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a Kubernetes control plane and the local Azure")
-	}
-	env := testenv.Get(t)
-	sharedCluster.once.Do(func() {
-		c := &cluster{env: env}
-		c.azure, sharedCluster.err = azurelocal.Start(context.Background(), &azurelocal.Options{
-			StateDir: filepath.Join(env.Dir, "local-azure"), IssuerCAs: [][]byte{env.CAPEM},
-		})
-		if sharedCluster.err == nil {
-			c.kube, sharedCluster.err = client.New(env.Config, client.Options{})
+	return sharedCluster.Get(t, func() (*cluster, error) {
+		env := testenv.Get(t)
+		a, err := azuretest.StartAzure("", &azurelocal.Options{StateDir: filepath.Join(env.Dir, "local-azure"), IssuerCAs: [][]byte{env.CAPEM}})
+		if err != nil {
+			return nil, err
 		}
-		sharedCluster.c = c
+		kube, err := client.New(env.Config, client.Options{})
+		return &cluster{env: env, azure: a.Azure, kube: kube}, err
 	})
-	if sharedCluster.err != nil {
-		t.Fatal(sharedCluster.err)
-	}
-	return sharedCluster.c
 }
 
 func (c *cluster) namespace(t *testing.T) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "token-"}}
-	if err := c.kube.Create(t.Context(), ns); err != nil {
-		t.Fatal(err)
-	}
-	return ns.Name
+	return testenv.Namespace(t, c.kube, "token-")
 }
 
 func (c *cluster) create(t *testing.T, obj client.Object) {
 	t.Helper()
-	if err := c.kube.Create(t.Context(), obj); err != nil {
-		t.Fatal(err)
-	}
+	testenv.Create(t, c.kube, obj)
 }
 
 // azureFlags are the flags that send `azimuth token` to the local Azure.

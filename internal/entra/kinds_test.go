@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
 )
 
@@ -245,7 +246,7 @@ func TestEveryIdentityKindGetsAToken(t *testing.T) {
 				t.Errorf("credential %s in %s, want %s in %s", cred.Method(), cred.Cloud().Name, tc.method, wantCloud)
 			}
 			mark := la.mark()
-			claims := la.token(t, cred, tc.scope, tc.aud)
+			claims := azuretest.Token(t, la.azure.Azure, cred, tc.scope, tc.aud)
 			wantTenant := tc.tenant
 			if wantTenant == "" {
 				wantTenant = tenantID

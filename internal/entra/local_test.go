@@ -2,27 +2,20 @@ package entra
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	localentra "github.com/azimuth-gitops/azimuth/azurelocal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
@@ -66,7 +59,7 @@ const certPassword = "p12-pass-w0rd"
 // localAzure is the package's local Azure and control plane, with hooks that let a test count
 // and hold token requests and move the local Azure's clock.
 type localAzure struct {
-	azure     *azurelocal.Azure
+	azure     *azuretest.Azure
 	env       *testenv.Env
 	kube      client.Client
 	transport transport.Options
@@ -76,11 +69,11 @@ type localAzure struct {
 	// is a certificate registered nowhere.
 	certPEM, p12AES, p12DES, strangerPEM []byte
 
-	skew atomic.Int64 // how far the local Azure's clock runs ahead, in nanoseconds
+	clock  azuretest.Clock // the local Azure's clock: the real time, moved by skewClock
+	events azuretest.Recorder[event]
 
-	mu     sync.Mutex
-	events []event
-	gate   func(context.Context, localentra.Record)
+	mu   sync.Mutex
+	gate func(context.Context, localentra.Record)
 }
 
 // event is a token request arriving at the local Entra ID (start, from its gate) or answered by
@@ -93,57 +86,33 @@ type event struct {
 // shared holds the one local Azure of this test binary, started by the first test that needs it,
 // as testenv holds its control plane. Its state lives in the control plane's directory, which
 // testenv.Main removes.
-var shared struct {
-	once sync.Once
-	la   *localAzure
-	err  error
-}
+var shared azuretest.Lazy[*localAzure]
 
 // local returns the package's local Azure and control plane, starting them on first use.
 func local(t *testing.T) *localAzure {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("starts a Kubernetes control plane and the local Azure")
-	}
-	env := testenv.Get(t)
-	shared.once.Do(func() { shared.la, shared.err = startLocal(env) })
-	if shared.err != nil {
-		t.Fatal(shared.err)
-	}
-	return shared.la
+	return shared.Get(t, func() (*localAzure, error) { return startLocal(testenv.Get(t)) })
 }
 
 func startLocal(env *testenv.Env) (*localAzure, error) {
 	la := &localAzure{env: env}
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
+	key := azuretest.NewKeyPair("cert-app-0", nil)
+	certs := []azuretest.KeyPair{key, key.Reissue("cert-app-1"), key.Reissue("cert-app-2"), key.Reissue("cert-app-3")}
+	la.certPEM = certs[0].PEM()
+	var err error
+	if la.p12AES, err = pkcs12.Modern.Encode(key.Key, certs[1].Cert, nil, certPassword); err != nil {
 		return nil, err
 	}
-	certs := make([]*x509.Certificate, 4)
-	for i := range certs {
-		if certs[i], err = selfSigned(key, fmt.Sprintf("cert-app-%d", i)); err != nil {
-			return nil, err
-		}
-	}
-	la.certPEM = append(pemCert(certs[0]), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: mustPKCS8(key)})...)
-	if la.p12AES, err = pkcs12.Modern.Encode(key, certs[1], nil, certPassword); err != nil {
+	if la.p12DES, err = pkcs12.LegacyDES.Encode(key.Key, certs[2].Cert, nil, certPassword); err != nil {
 		return nil, err
 	}
-	if la.p12DES, err = pkcs12.LegacyDES.Encode(key, certs[2], nil, certPassword); err != nil {
-		return nil, err
-	}
-	la.strangerPEM = append(pemCert(certs[3]), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: mustPKCS8(key)})...)
+	la.strangerPEM = certs[3].PEM()
 
-	dir, err := directory.Parse([]byte(directoryYAML(certs[:3])))
-	if err != nil {
-		return nil, err
-	}
-	la.azure, err = azurelocal.Start(context.Background(), &azurelocal.Options{
+	la.azure, err = azuretest.StartAzure(directoryYAML(certs[:3]), &azurelocal.Options{
 		StateDir:     filepath.Join(env.Dir, "local-azure"),
-		Directory:    dir,
 		IssuerCAs:    [][]byte{env.CAPEM},
-		Clock:        func() time.Time { return time.Now().Add(time.Duration(la.skew.Load())) },
-		ObserveToken: func(r localentra.Record) { la.record(event{end: true, rec: r}) },
+		Clock:        la.clock.Now,
+		ObserveToken: func(r localentra.Record) { la.events.Add(event{end: true, rec: r}) },
 		GateToken:    la.hold,
 	})
 	if err != nil {
@@ -158,10 +127,10 @@ func startLocal(env *testenv.Env) (*localAzure, error) {
 	return la, err
 }
 
-func directoryYAML(certs []*x509.Certificate) string {
+func directoryYAML(certs []azuretest.KeyPair) string {
 	var pems []string
 	for i, c := range certs {
-		pems = append(pems, fmt.Sprintf(`{name: c%d, pem: "%s"}`, i, strings.ReplaceAll(string(pemCert(c)), "\n", `\n`)))
+		pems = append(pems, fmt.Sprintf(`{name: c%d, pem: "%s"}`, i, azuretest.OneLine(c.CertPEM())))
 	}
 	mi := func(name, clientID, oid string) string {
 		return fmt.Sprintf("  - {name: %s, subscription: %s, resourceGroup: entra, clientId: %s, principalId: %s}\n", name, subID, clientID, oid)
@@ -191,16 +160,10 @@ node:
 `
 }
 
-func (la *localAzure) record(e event) {
-	la.mu.Lock()
-	la.events = append(la.events, e)
-	la.mu.Unlock()
-}
-
 // hold is the local Entra ID's gate: it records the request's arrival and runs the test's gate.
 func (la *localAzure) hold(ctx context.Context, r localentra.Record) {
+	la.events.Add(event{rec: r})
 	la.mu.Lock()
-	la.events = append(la.events, event{rec: r})
 	gate := la.gate
 	la.mu.Unlock()
 	if gate != nil {
@@ -218,32 +181,18 @@ func (la *localAzure) setGate(t *testing.T, fn func(context.Context, localentra.
 
 // skewClock moves the local Azure's clock d ahead until the test ends.
 func (la *localAzure) skewClock(t *testing.T, d time.Duration) {
-	la.skew.Store(int64(d))
-	t.Cleanup(func() { la.skew.Store(0) })
+	la.clock.Advance(d)
+	t.Cleanup(func() { la.clock.Advance(-d) })
 }
 
 // mark returns a position in the event log, for eventsSince.
-func (la *localAzure) mark() int {
-	la.mu.Lock()
-	defer la.mu.Unlock()
-	return len(la.events)
-}
+func (la *localAzure) mark() int { return la.events.Len() }
 
-func (la *localAzure) eventsSince(mark int) []event {
-	la.mu.Lock()
-	defer la.mu.Unlock()
-	return append([]event(nil), la.events[mark:]...)
-}
+func (la *localAzure) eventsSince(mark int) []event { return la.events.Since(mark, nil) }
 
 // requests counts the token requests for clientID answered since mark, by Entra ID or IMDS.
 func (la *localAzure) requests(mark int, clientID string) int {
-	n := 0
-	for _, e := range la.eventsSince(mark) {
-		if e.end && strings.EqualFold(e.rec.ClientID, clientID) {
-			n++
-		}
-	}
-	return n
+	return la.events.Count(mark, func(e event) bool { return e.end && strings.EqualFold(e.rec.ClientID, clientID) })
 }
 
 // provider returns a Provider that reaches the local Azure, with opts' cache settings.
@@ -260,20 +209,12 @@ func (la *localAzure) provider(opts *Options) *Provider {
 // namespace creates a namespace for the test.
 func (la *localAzure) namespace(t *testing.T) string {
 	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "entra-"}}
-	if err := la.kube.Create(t.Context(), ns); err != nil {
-		t.Fatal(err)
-	}
-	return ns.Name
+	return testenv.Namespace(t, la.kube, "entra-")
 }
 
 func (la *localAzure) create(t *testing.T, objs ...client.Object) {
 	t.Helper()
-	for _, o := range objs {
-		if err := la.kube.Create(t.Context(), o); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.Create(t, la.kube, objs...)
 }
 
 // secret creates a secret with data in ns.
@@ -320,47 +261,4 @@ func (la *localAzure) resolve(t *testing.T, r *identity.Resolver, req identity.R
 		t.Fatal(err)
 	}
 	return id
-}
-
-// token gets a token for scope and verifies it as a service would, for audience aud.
-func (la *localAzure) token(t *testing.T, cred *Credential, scope, aud string) *localentra.Claims {
-	t.Helper()
-	tok, err := cred.GetToken(t.Context(), policy.TokenRequestOptions{Scopes: []string{scope}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	claims, err := la.azure.Entra().Verifier().Verify(tok.Token, aud)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return claims
-}
-
-func selfSigned(key *rsa.PrivateKey, cn string) (*x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
-		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, err
-	}
-	return x509.ParseCertificate(der)
-}
-
-func pemCert(c *x509.Certificate) []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})
-}
-
-func mustPKCS8(key *rsa.PrivateKey) []byte {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		panic(err)
-	}
-	return der
 }

@@ -56,7 +56,7 @@ func TestIdentityKinds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			start := local.acrLog.len()
+			start := local.acrLog.Len()
 			kc := keychain(t, tt.id(t), nil)
 			reg, _ := name.NewRegistry(registry)
 			auth, err := kc.Resolve(reg)
@@ -88,7 +88,7 @@ func TestMissingAcrPull(t *testing.T) {
 	id := secretIdentity(nobody)
 	kc := keychain(t, id, nil)
 	ref := mustRef(t, registry+"/denied/app:v1")
-	start := local.acrLog.len()
+	start := local.acrLog.Len()
 	pullErr := kc.Retry(registry, func() error {
 		_, err := remote.Image(ref, remoteOptions(t, kc)...)
 		return err
@@ -153,7 +153,7 @@ func TestInvalidateAndRetry(t *testing.T) {
 		_, err := remote.Image(ref, remoteOptions(t, kc)...)
 		return err
 	}
-	acrStart := local.acrLog.len()
+	acrStart := local.acrLog.Len()
 	if err := pull(); err != nil {
 		t.Fatal(err)
 	}
@@ -164,14 +164,14 @@ func TestInvalidateAndRetry(t *testing.T) {
 	if err := pull(); !errors.As(err, &terr) || terr.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("pull with a refresh token of the old key: %v, want a 401", err)
 	}
-	entraStart := local.entraLog.len()
+	entraStart := local.entraLog.Len()
 	if err := kc.Retry(registry, pull); err != nil {
 		t.Fatalf("Retry: %v", err)
 	}
 	if n := exchangesBy(acrStart, rotator); n != 2 {
 		t.Errorf("%d exchanges, want 2", n)
 	}
-	fetched := local.entraLog.count(entraStart, func(r localentra.Record) bool { return r.ClientID == rotator.clientID && r.Status == 200 })
+	fetched := local.entraLog.Count(entraStart, func(r localentra.Record) bool { return r.ClientID == rotator.clientID && r.Status == 200 })
 	if fetched != 1 {
 		t.Errorf("%d Entra token requests during Retry, want 1 (Invalidate drops the Entra token too)", fetched)
 	}
@@ -185,7 +185,7 @@ func TestInvalidateAndRetry(t *testing.T) {
 
 // TestOneExchange: many resolutions, at once and one after another, make one exchange.
 func TestOneExchange(t *testing.T) {
-	start := local.acrLog.len()
+	start := local.acrLog.Len()
 	kc := keychain(t, certificateIdentity(), &acr.KeychainOptions{Cache: acr.NewCache(nil)})
 	reg, _ := name.NewRegistry(registry)
 	var wg sync.WaitGroup
@@ -219,7 +219,7 @@ func TestOneExchange(t *testing.T) {
 	shared := acr.NewCache(nil)
 	a := keychain(t, certificateIdentity(), &acr.KeychainOptions{Cache: shared})
 	b := keychain(t, certificateIdentity(), &acr.KeychainOptions{Cache: shared})
-	start = local.acrLog.len()
+	start = local.acrLog.Len()
 	a.Resolve(reg)
 	b.Resolve(reg)
 	if n := exchangesBy(start, certPuller); n != 1 {
@@ -228,7 +228,7 @@ func TestOneExchange(t *testing.T) {
 }
 
 func TestOtherHostsAreAnonymous(t *testing.T) {
-	start := local.entraLog.len()
+	start := local.entraLog.Len()
 	kc := keychain(t, secretIdentity(pusher), nil)
 	for _, host := range []string{"ghcr.io", "index.docker.io", "myreg.azurecr.com"} {
 		reg, _ := name.NewRegistry(host)
@@ -237,7 +237,7 @@ func TestOtherHostsAreAnonymous(t *testing.T) {
 			t.Errorf("%s: %v, %v; want anonymous", host, auth, err)
 		}
 	}
-	if n := local.entraLog.count(start, func(localentra.Record) bool { return true }); n != 0 {
+	if n := local.entraLog.Count(start, func(localentra.Record) bool { return true }); n != 0 {
 		t.Errorf("%d Entra requests for hosts that are not ACR", n)
 	}
 }
@@ -272,14 +272,14 @@ func TestExchangeRefused(t *testing.T) {
 func TestEntraFailure(t *testing.T) {
 	id := secretIdentity(pusher)
 	id.Secret.ClientSecret = "wrong"
-	start := local.acrLog.len()
+	start := local.acrLog.Len()
 	reg, _ := name.NewRegistry(registry)
 	_, err := keychain(t, id, nil).Resolve(reg)
 	var ae *entra.AuthError
 	if !errors.As(err, &ae) || !strings.Contains(err.Error(), registry) {
 		t.Fatalf("err = %v, want an *entra.AuthError mentioning the registry", err)
 	}
-	if n := local.acrLog.count(start, func(localacr.Record) bool { return true }); n != 0 {
+	if n := local.acrLog.Count(start, func(localacr.Record) bool { return true }); n != 0 {
 		t.Errorf("%d registry requests", n)
 	}
 }

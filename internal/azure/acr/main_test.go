@@ -2,31 +2,17 @@ package acr_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/base64"
-	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal"
 	localacr "github.com/azimuth-gitops/azimuth/azurelocal/acr"
-	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	localentra "github.com/azimuth-gitops/azimuth/azurelocal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/azure/acr"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
@@ -58,7 +44,7 @@ var (
 	workload   = principal{"workload", "2902ba09-285b-45a8-b510-660935e41e51", "f6f4511f-8f1e-4162-8e19-7586217c9510"}
 )
 
-func testDirectory(issuer, certPEM string) string {
+func testDirectory(issuer string, certPEM []byte) string {
 	registryScope := "/subscriptions/" + subID + "/resourceGroups/acr/providers/Microsoft.ContainerRegistry/registries/azimuthtest"
 	app := func(p principal, creds string) string {
 		return fmt.Sprintf("  - {name: %s, clientId: %s, principalId: %s, %s}\n", p.name, p.clientID, p.objectID, creds)
@@ -68,7 +54,7 @@ tenants: [{id: ` + tenantID + `}]
 subscriptions: [{id: ` + subID + `}]
 applications:
 ` + app(pusher, "clientSecrets: [{value: "+secret+"}]") +
-		app(certPuller, `certificates: [{pem: "`+strings.ReplaceAll(certPEM, "\n", `\n`)+`"}]`) +
+		app(certPuller, `certificates: [{pem: "`+azuretest.OneLine(certPEM)+`"}]`) +
 		app(nobody, "clientSecrets: [{value: "+secret+"}]") +
 		app(rotator, "clientSecrets: [{value: "+secret+"}]") + `
 managedIdentities:
@@ -98,65 +84,37 @@ roleAssignments:
 // fixture is the local Azure (with the ACR emulator) that the package's tests share. TestMain
 // sets it once; it is read-only afterwards.
 type fixture struct {
-	azure     *azurelocal.Azure
+	azure     *azuretest.Azure
 	acr       *localacr.Server
 	transport transport.Options
 	rt        *http.Transport
 	provider  *entra.Provider
-	issuer    *oidcIssuer
+	issuer    *azuretest.Issuer
 	certPEM   []byte // certificate and key of cert-puller
-	acrLog    *recorder[localacr.Record]
-	entraLog  *recorder[localentra.Record]
+	acrLog    *azuretest.Recorder[localacr.Record]
+	entraLog  *azuretest.Recorder[localentra.Record]
 }
 
 var local *fixture
 
-func TestMain(m *testing.M) {
-	code, err := run(m)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { azuretest.Main(m, run) }
 
 func run(m *testing.M) (int, error) {
-	stateDir, err := os.MkdirTemp("", "azure-acr-")
-	if err != nil {
-		return 0, err
-	}
-	defer os.RemoveAll(stateDir)
-	issuer, err := newOIDCIssuer()
-	if err != nil {
-		return 0, err
-	}
-	defer issuer.srv.Close()
-	certPEM, keyPEM, err := selfSignedCertificate("cert-puller")
-	if err != nil {
-		return 0, err
-	}
-	dir, err := directory.Parse([]byte(testDirectory(issuer.srv.URL, string(certPEM))))
-	if err != nil {
-		return 0, err
-	}
-	f := &fixture{issuer: issuer, certPEM: append(certPEM, keyPEM...), acrLog: &recorder[localacr.Record]{}, entraLog: &recorder[localentra.Record]{}}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	f.azure, err = azurelocal.Start(ctx, &azurelocal.Options{
-		StateDir: stateDir, Directory: dir, IssuerCAs: [][]byte{issuer.caPEM()}, ObserveToken: f.entraLog.add,
+	issuer := azuretest.NewIssuer()
+	defer issuer.Close()
+	cert := azuretest.NewKeyPair("cert-puller", nil)
+	f := &fixture{issuer: issuer, certPEM: cert.PEM(), acrLog: &azuretest.Recorder[localacr.Record]{}, entraLog: &azuretest.Recorder[localentra.Record]{}}
+	var err error
+	f.azure, err = azuretest.StartAzure(testDirectory(issuer.URL(), cert.CertPEM()), &azurelocal.Options{
+		IssuerCAs: [][]byte{issuer.CAPEM()}, ObserveToken: f.entraLog.Add,
 	})
 	if err != nil {
 		return 0, err
 	}
 	defer f.azure.Stop()
-	f.acr, err = localacr.New(dir, f.azure.Entra().Verifier(), localacr.WithObserver(f.acrLog.add), localacr.WithoutARMAudience("armless"))
+	f.acr, err = azuretest.ServeACR(f.azure.Azure, localacr.WithObserver(f.acrLog.Add), localacr.WithoutARMAudience("armless"))
 	if err != nil {
 		return 0, err
-	}
-	for _, h := range localacr.Hosts() {
-		if err := f.azure.Register(h, f.acr); err != nil {
-			return 0, err
-		}
 	}
 	rules, err := transport.ParseConnectToList(strings.Join(f.azure.ConnectTo(), "\n"))
 	if err != nil {
@@ -172,40 +130,9 @@ func run(m *testing.M) (int, error) {
 	return m.Run(), nil
 }
 
-// recorder keeps an emulator's records.
-type recorder[R any] struct {
-	mu      sync.Mutex
-	records []R
-}
-
-func (r *recorder[R]) add(rec R) {
-	r.mu.Lock()
-	r.records = append(r.records, rec)
-	r.mu.Unlock()
-}
-
-func (r *recorder[R]) len() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.records)
-}
-
-// count returns how many records after the first n match keep.
-func (r *recorder[R]) count(n int, keep func(R) bool) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	c := 0
-	for _, rec := range r.records[n:] {
-		if keep(rec) {
-			c++
-		}
-	}
-	return c
-}
-
 // exchangesBy counts successful exchanges of p's tokens after the first n ACR records.
 func exchangesBy(n int, p principal) int {
-	return local.acrLog.count(n, func(r localacr.Record) bool {
+	return local.acrLog.Count(n, func(r localacr.Record) bool {
 		return r.Path == "/oauth2/exchange" && r.PrincipalID == p.objectID && r.Status == http.StatusOK
 	})
 }
@@ -230,13 +157,9 @@ func nodeIdentity() identity.Identity {
 }
 
 func controllerWorkloadIdentity(t *testing.T) identity.Identity {
-	tokenFile := filepath.Join(t.TempDir(), "azure-identity-token")
-	if err := os.WriteFile(tokenFile, []byte(local.issuer.token(controllerSubject)), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	return identity.Identity{
 		Kind: identity.ControllerWorkloadIdentity, Level: identity.ControllerLevel, Source: "controller environment",
-		TenantID: tenantID, ClientID: workload.clientID, TokenFile: tokenFile,
+		TenantID: tenantID, ClientID: workload.clientID, TokenFile: local.issuer.TokenFile(t, controllerSubject, identity.ExchangeAudience),
 	}
 }
 
@@ -244,7 +167,9 @@ func objectWorkloadIdentity() identity.Identity {
 	return identity.Identity{
 		Kind: identity.WorkloadIdentity, Level: identity.ObjectLevel, Source: "service account apps/puller",
 		Namespace: "apps", ServiceAccount: "puller", TenantID: tenantID, ClientID: workload.clientID,
-		Assertion: func(context.Context) (string, error) { return local.issuer.token(objectSubject), nil },
+		Assertion: func(context.Context) (string, error) {
+			return local.issuer.Token(objectSubject, identity.ExchangeAudience), nil
+		},
 	}
 }
 
@@ -274,73 +199,4 @@ func mustRef(t *testing.T, s string) name.Reference {
 		t.Fatal(err)
 	}
 	return r
-}
-
-// oidcIssuer is an external OIDC issuer over TLS, standing in for a cluster's service-account
-// issuer: it publishes its keys and signs tokens for workload identity.
-type oidcIssuer struct {
-	srv *httptest.Server
-	key *rsa.PrivateKey
-}
-
-func newOIDCIssuer() (*oidcIssuer, error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, err
-	}
-	is := &oidcIssuer{key: key}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, _ *http.Request) {
-		json.NewEncoder(w).Encode(map[string]string{"issuer": is.srv.URL, "jwks_uri": is.srv.URL + "/keys"})
-	})
-	mux.HandleFunc("GET /keys", func(w http.ResponseWriter, _ *http.Request) {
-		enc := base64.RawURLEncoding.EncodeToString
-		json.NewEncoder(w).Encode(map[string]any{"keys": []map[string]string{{
-			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": "k1",
-			"n": enc(key.N.Bytes()), "e": enc(big.NewInt(int64(key.E)).Bytes()),
-		}}})
-	})
-	is.srv = httptest.NewTLSServer(mux)
-	return is, nil
-}
-
-func (is *oidcIssuer) caPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: is.srv.Certificate().Raw})
-}
-
-// token signs a service-account-like token for subject with the workload identity audience.
-func (is *oidcIssuer) token(subject string) string {
-	now := time.Now()
-	tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.RegisteredClaims{
-		Issuer: is.srv.URL, Subject: subject, Audience: jwt.ClaimStrings{identity.ExchangeAudience},
-		IssuedAt: jwt.NewNumericDate(now), NotBefore: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)),
-	})
-	tok.Header["kid"] = "k1"
-	s, err := tok.SignedString(is.key)
-	if err != nil {
-		panic(err)
-	}
-	return s
-}
-
-// selfSignedCertificate makes a certificate and its PKCS#8 key, in PEM.
-func selfSignedCertificate(cn string) (certPEM, keyPEM []byte, err error) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		return nil, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	pkcs8, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pkcs8}), nil
 }
