@@ -66,6 +66,7 @@ func TestReconcilers(t *testing.T) {
 		{"OCIRepository", ociRepositoryCases()},
 		{"ImageRepository", imageRepositoryCases()},
 		{"ImagePolicy", imagePolicyCases()},
+		{"Recipe", recipeCases()},
 	} {
 		t.Run(group.name, func(t *testing.T) {
 			t.Parallel()
