@@ -55,7 +55,7 @@ type Spool interface {
 //
 // A rebuilt artifact is reproducible: the entries in the layer's order, each directory before
 // the first entry below it, files 0644 and directories 0755, with no owners and no times,
-// compressed with gzip's default level; a layer whose entries come in the order Archive writes
+// compressed as Archive compresses (newGzipWriter); a layer whose entries come in the order Archive writes
 // them gives what Archive gives for the tree it holds. An entry that repeats a file's name is
 // kept each time, so that unpacking the artifact gives what unpacking the layer gives: the
 // last one.
@@ -116,7 +116,7 @@ func rebuild(dst io.Writer, src io.Reader, ignore Ignore, limits Limits) error {
 // compress gzips what r gives to dst, and fails r's writer if it cannot.
 func compress(dst io.Writer, r *io.PipeReader) error {
 	bw := bufio.NewWriterSize(dst, 64<<10) // gzip writes a few hundred bytes at a time
-	gz := gzip.NewWriter(bw)
+	gz := newGzipWriter(bw)
 	_, err := io.CopyBuffer(gz, r, make([]byte, 64<<10))
 	if err == nil {
 		err = gz.Close()
