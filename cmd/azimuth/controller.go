@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/azimuth-gitops/azimuth/internal/controller/recipe"
 	"github.com/azimuth-gitops/azimuth/internal/manager"
 )
 
@@ -56,6 +57,8 @@ current kubeconfig (or the in-cluster configuration).`,
 	fs.BoolVar(&opts.LeaderElection, "enable-leader-election", false, "run the controllers in one replica at a time")
 	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's)")
 	fs.IntVar(&opts.Concurrency, "concurrent", 4, "objects each controller reconciles at once")
+	fs.DurationVar(&opts.MinRetryDelay, "min-retry-delay", recipe.MinRetryDelay, "the first delay before a failed object is retried; it doubles with each failure")
+	fs.DurationVar(&opts.MaxRetryDelay, "max-retry-delay", recipe.MaxRetryDelay, "the longest delay before a failed object is retried")
 	fs.BoolVar(&logDev, "log-dev", false, "human-readable logs instead of JSON")
 	return cmd
 }

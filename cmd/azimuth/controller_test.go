@@ -75,6 +75,17 @@ func TestControllerRefusesDefaultsWithoutTheGate(t *testing.T) {
 	}
 }
 
+// TestControllerRefusesContradictoryRetryDelays: a first retry delay longer than the longest is
+// refused at start, not silently reordered.
+func TestControllerRefusesContradictoryRetryDelays(t *testing.T) {
+	env := testenvWithCRDs(t)
+	t.Setenv("KUBECONFIG", env.Kubeconfig)
+	_, _, err := run(t.Context(), "controller", "--storage-path", t.TempDir(), "--min-retry-delay", "1h", "--max-retry-delay", "1m")
+	if err == nil || !strings.Contains(err.Error(), "--min-retry-delay 1h0m0s is longer than --max-retry-delay 1m0s") {
+		t.Fatalf("err = %v, want the contradiction named", err)
+	}
+}
+
 func testenvWithCRDs(t *testing.T) *testenv.Env {
 	t.Helper()
 	env := testenv.Get(t)

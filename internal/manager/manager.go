@@ -72,6 +72,9 @@ type Options struct {
 	WatchNamespaces []string
 	// Concurrency is the number of objects each controller reconciles at once. Default: 4.
 	Concurrency int
+	// MinRetryDelay and MaxRetryDelay bound the back-off of a failing object
+	// (--min-retry-delay, --max-retry-delay). Default: 750ms and 15m, as Flux.
+	MinRetryDelay, MaxRetryDelay time.Duration
 }
 
 // Scheme returns a scheme with Kubernetes' kinds and Azimuth's.
@@ -108,6 +111,9 @@ func (o *Options) defaults() error {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
+	}
+	if o.MinRetryDelay > 0 && o.MaxRetryDelay > 0 && o.MinRetryDelay > o.MaxRetryDelay {
+		return fmt.Errorf("--min-retry-delay %s is longer than --max-retry-delay %s: lower the first or raise the second", o.MinRetryDelay, o.MaxRetryDelay)
 	}
 	return nil
 }

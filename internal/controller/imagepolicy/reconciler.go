@@ -44,7 +44,7 @@ type Reconciler struct {
 
 // SetupWithManager registers the reconciler, which also runs when a referenced ImageRepository
 // finishes a scan.
-func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, concurrency int) error {
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts recipe.Options) error {
 	err := mgr.GetFieldIndexer().IndexField(ctx, &imagev1.ImagePolicy{}, repositoryIndex, func(o client.Object) []string {
 		p := o.(*imagev1.ImagePolicy)
 		return []string{repositoryKey(p).String()}
@@ -59,7 +59,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, con
 			return r.reconcile(ctx, obj)
 		},
 	}
-	return rec.Builder(mgr, concurrency).
+	return rec.Builder(mgr, opts).
 		Watches(&imagev1.ImageRepository{}, handler.EnqueueRequestsFromMapFunc(r.policiesOf)).
 		Complete(rec)
 }

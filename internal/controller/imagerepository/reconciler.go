@@ -41,7 +41,7 @@ type Reconciler struct {
 }
 
 // SetupWithManager registers the reconciler on the shared recipe.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts recipe.Options) error {
 	rec := &recipe.Recipe[*imagev1.ImageRepository]{
 		Client: r.Client, Recorder: r.Recorder,
 		New:       func() *imagev1.ImageRepository { return &imagev1.ImageRepository{} },
@@ -54,7 +54,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 			return r.scan(ctx, obj)
 		},
 	}
-	return rec.Builder(mgr, concurrency).Complete(rec)
+	return rec.Builder(mgr, opts).Complete(rec)
 }
 
 // scan lists the repository's tags and keeps those the exclusion list lets through.

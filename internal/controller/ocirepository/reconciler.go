@@ -34,7 +34,7 @@ type Reconciler struct {
 }
 
 // SetupWithManager registers the reconciler on the shared recipe.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts recipe.Options) error {
 	rec := &recipe.Recipe[*sourcev1.OCIRepository]{
 		Client: r.Client, Recorder: r.Recorder,
 		New:       func() *sourcev1.OCIRepository { return &sourcev1.OCIRepository{} },
@@ -42,7 +42,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, concurrency int) error {
 		Finalize:  func(_ context.Context, obj *sourcev1.OCIRepository) error { return r.Storage.Remove(artifactDir(obj)) },
 		Steps:     r.reconcile,
 	}
-	return rec.Builder(mgr, concurrency).Complete(rec)
+	return rec.Builder(mgr, opts).Complete(rec)
 }
 
 func artifactDir(obj *sourcev1.OCIRepository) string {

@@ -53,6 +53,17 @@ const (
 	MaxRetryDelay = 15 * time.Minute
 )
 
+// Options are how a controller runs its recipe. The zero value is valid.
+type Options struct {
+	// Concurrency is the number of objects reconciled at once. Default: 1.
+	Concurrency int
+	// MinRetryDelay is the first delay before a failed object is retried (--min-retry-delay);
+	// it doubles with each failure. Default: MinRetryDelay.
+	MinRetryDelay time.Duration
+	// MaxRetryDelay bounds the retry delay (--max-retry-delay). Default: MaxRetryDelay.
+	MaxRetryDelay time.Duration
+}
+
 // Recipe reconciles objects of one kind with its Steps.
 type Recipe[T Object] struct {
 	Client   client.Client
@@ -117,12 +128,18 @@ func (r *Recipe[T]) finalize(ctx context.Context, obj T) error {
 // Builder starts registering the recipe's controller with mgr: it reacts to spec changes and to
 // reconcile.fluxcd.io/requestedAt, not to its own status writes, with Flux's retry back-off.
 // Add watches, then Complete(r).
-func (r *Recipe[T]) Builder(mgr ctrl.Manager, concurrency int) *builder.Builder {
+func (r *Recipe[T]) Builder(mgr ctrl.Manager, opts Options) *builder.Builder {
+	if opts.MinRetryDelay <= 0 {
+		opts.MinRetryDelay = MinRetryDelay
+	}
+	if opts.MaxRetryDelay <= 0 {
+		opts.MaxRetryDelay = MaxRetryDelay
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(r.New(), builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(controller.Options{
-			MaxConcurrentReconciles: concurrency,
-			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](MinRetryDelay, MaxRetryDelay),
+			MaxConcurrentReconciles: max(opts.Concurrency, 1),
+			RateLimiter:             workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](opts.MinRetryDelay, opts.MaxRetryDelay),
 		})
 }
 
