@@ -1,0 +1,221 @@
+package git
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	gogit "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/azimuth-gitops/azimuth/internal/access"
+	"github.com/azimuth-gitops/azimuth/internal/azure/devops"
+	"github.com/azimuth-gitops/azimuth/internal/transport"
+)
+
+// Providers an object may name.
+const (
+	ProviderGeneric = "generic"
+	ProviderAzure   = "azure"
+)
+
+// Spec is what a GitRepository says about reaching its repository.
+type Spec struct {
+	access.Spec
+	URL string
+	// Provider is spec.provider: generic or azure.
+	Provider string
+	// SecretRef is spec.secretRef: username and password, bearerToken, ca.crt.
+	SecretRef string
+}
+
+// Factory builds Remotes for objects.
+type Factory struct {
+	resolver *access.Resolver
+	base     transport.Options
+}
+
+// installOnce makes go-git's HTTP clients use the controller's transport: go-git keeps one
+// client per URL scheme for the whole process, so the connect-to map and CAs are set there, and
+// an object's own CA and proxy are given per request (CABundle, ProxyOptions).
+var installOnce sync.Once
+
+// NewFactory returns a Factory that resolves objects' credentials with r. base is the
+// controller's transport, which go-git's clients use for the whole process.
+func NewFactory(r *access.Resolver, base transport.Options) (*Factory, error) {
+	rt, err := transport.New(&base)
+	if err != nil {
+		return nil, err
+	}
+	installOnce.Do(func() {
+		c := githttp.NewClientWithOptions(&http.Client{Transport: rt}, &githttp.ClientOptions{CacheMaxEntries: 64})
+		client.InstallProtocol("https", c)
+		client.InstallProtocol("http", c)
+	})
+	return &Factory{resolver: r, base: base}, nil
+}
+
+// Remote is how one object reaches its repository.
+type Remote struct {
+	url   string
+	auth  gittransport.AuthMethod
+	ca    []byte
+	proxy gittransport.ProxyOptions
+	// Who describes the credentials for messages.
+	Who string
+	// explain explains a refusal of an azure object's identity; nil otherwise.
+	explain func(err error, group devops.Group) error
+}
+
+// Remote builds spec's remote: its credentials and connection settings.
+func (f *Factory) Remote(ctx context.Context, spec Spec) (*Remote, error) {
+	u, err := url.Parse(spec.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("spec.url '%s' must be an http or https URL of a Git repository (ssh is not yet served)", shorten(spec.URL))
+	}
+	r := &Remote{url: spec.URL, Who: "anonymous access", ca: f.base.ExtraCAs}
+	conn, err := f.resolver.Connect(ctx, spec.Spec)
+	if err != nil {
+		return nil, err
+	}
+	if conn.Proxy != nil {
+		r.proxy = gittransport.ProxyOptions{URL: (&url.URL{Scheme: conn.Proxy.Scheme, Host: conn.Proxy.Host}).String()}
+		if conn.Proxy.User != nil {
+			r.proxy.Username = conn.Proxy.User.Username()
+			r.proxy.Password, _ = conn.Proxy.User.Password()
+		}
+	}
+	var secret map[string][]byte
+	if spec.SecretRef != "" {
+		if secret, err = f.resolver.Secret(ctx, spec.Namespace, spec.SecretRef); err != nil {
+			return nil, err
+		}
+		// go-git replaces the system's roots and ours with a bundle: give it both.
+		if ca := secret["ca.crt"]; len(ca) > 0 {
+			r.ca = append(append(append([]byte(nil), r.ca...), '\n'), ca...)
+		}
+	}
+	if spec.CertSecretRef != "" {
+		data, err := f.resolver.Secret(ctx, spec.Namespace, spec.CertSecretRef)
+		if err != nil {
+			return nil, err
+		}
+		r.ca = append(append(append([]byte(nil), r.ca...), '\n'), data["ca.crt"]...)
+	}
+	switch strings.ToLower(spec.Provider) {
+	case ProviderAzure:
+		return r, f.azure(ctx, spec, conn, secret, r)
+	case "", ProviderGeneric:
+		return r, r.static(spec, secret, u)
+	}
+	return nil, fmt.Errorf("spec.provider '%s' is not served: use generic or azure", shorten(spec.Provider))
+}
+
+// static reads spec.secretRef as Flux does for HTTP: username and password, or bearerToken.
+func (r *Remote) static(spec Spec, secret map[string][]byte, u *url.URL) error {
+	user, password, token := string(secret["username"]), string(secret["password"]), string(secret["bearerToken"])
+	switch {
+	case token != "" && (user != "" || password != ""):
+		return fmt.Errorf("secret '%s' holds both 'bearerToken' and 'username'/'password': basic auth and a bearer token cannot be set at the same time", spec.SecretRef)
+	case token != "":
+		if u.Scheme == "http" {
+			return fmt.Errorf("secret '%s': a bearer token cannot be sent over HTTP: use an https URL", spec.SecretRef)
+		}
+		r.auth, r.Who = &githttp.TokenAuth{Token: token}, fmt.Sprintf("bearer token of secret %s/%s", spec.Namespace, spec.SecretRef)
+	case user != "" || password != "":
+		if user == "" {
+			user = "git" // Azure DevOps takes a PAT with any user name
+		}
+		r.auth, r.Who = &githttp.BasicAuth{Username: user, Password: password}, fmt.Sprintf("username and password of secret %s/%s", spec.Namespace, spec.SecretRef)
+	}
+	return nil
+}
+
+// azure authenticates as the object's Entra identity, with a bearer token for Azure DevOps.
+func (f *Factory) azure(ctx context.Context, spec Spec, conn access.Connection, secret map[string][]byte, r *Remote) error {
+	if len(secret["username"]) > 0 || len(secret["password"]) > 0 || len(secret["bearerToken"]) > 0 {
+		return devops.ErrBearerAndBasic
+	}
+	repo, err := devops.ParseRepository(spec.URL)
+	if err != nil {
+		return err
+	}
+	cred, err := f.resolver.Credential(ctx, spec.Spec, conn)
+	if err != nil {
+		return err
+	}
+	token, err := devops.BearerToken(ctx, cred, spec.URL)
+	if err != nil {
+		return err
+	}
+	r.auth, r.Who = &githttp.TokenAuth{Token: token}, cred.String()
+	r.explain = func(err error, group devops.Group) error { return devops.Explain(err, cred, repo, group) }
+	return nil
+}
+
+// Refs lists the remote's refs, with the peeled commits of annotated tags: one request, and no
+// clone, to learn whether the head moved.
+func (r *Remote) Refs(ctx context.Context) ([]*plumbing.Reference, error) {
+	remote := gogit.NewRemote(memory.NewStorage(), &config.RemoteConfig{Name: gogit.DefaultRemoteName, URLs: []string{r.url}})
+	refs, err := remote.ListContext(ctx, &gogit.ListOptions{Auth: r.auth, CABundle: r.ca, ProxyOptions: r.proxy, PeelingOption: gogit.AppendPeeled})
+	return refs, r.refusal(err, devops.Readers)
+}
+
+// Clone clones t into dir: depth 1 for a branch, tag or name; the branch's history (or every
+// branch's) for a commit, which is then checked out.
+func (r *Remote) Clone(ctx context.Context, dir string, t Target) error {
+	opts := &gogit.CloneOptions{
+		URL: r.url, Auth: r.auth, CABundle: r.ca, ProxyOptions: r.proxy,
+		ReferenceName: t.Reference, SingleBranch: t.Reference != "", Tags: gogit.NoTags, NoCheckout: !t.Shallow,
+	}
+	if t.Shallow {
+		opts.Depth = 1
+	}
+	repo, err := gogit.PlainCloneContext(ctx, dir, false, opts)
+	if err != nil {
+		return r.refusal(err, devops.Readers)
+	}
+	if t.Shallow {
+		return nil
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		return err
+	}
+	if err := wt.Checkout(&gogit.CheckoutOptions{Hash: t.Hash, Force: true}); err != nil {
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return fmt.Errorf("commit %s %w", t.Hash, ErrRefNotFound)
+		}
+		return fmt.Errorf("checking out commit %s: %w", t.Hash, err)
+	}
+	return nil
+}
+
+// RefusalError is a remote refusing the object's credentials.
+type RefusalError struct{ err error }
+
+func (e *RefusalError) Error() string { return e.err.Error() }
+func (e *RefusalError) Unwrap() error { return e.err }
+
+// refusal explains the remote refusing the credentials (401, 403), as a *RefusalError.
+func (r *Remote) refusal(err error, group devops.Group) error {
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, gittransport.ErrAuthenticationRequired) && !errors.Is(err, gittransport.ErrAuthorizationFailed) {
+		return err
+	}
+	if r.explain != nil {
+		return &RefusalError{err: r.explain(err, group)}
+	}
+	return &RefusalError{err: fmt.Errorf("the remote refused %s: %w", r.Who, err)}
+}
