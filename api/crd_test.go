@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"sigs.k8s.io/yaml"
 )
@@ -21,6 +24,9 @@ var crdFiles = []struct {
 	absent   []string // spec fields Flux has and Azimuth does not implement
 }{
 	{"source.toolkit.fluxcd.io_ocirepositories.yaml", []string{"v1", "v1beta2"}, []string{"verify"}},
+	// Flux 2.6 also serves GitRepository at v1beta1 (deprecated, dropped in 2.7), which Azimuth
+	// does not serve yet; gitImplementation and accessFrom are Flux v1beta2 fields its v1 dropped.
+	{"source.toolkit.fluxcd.io_gitrepositories.yaml", []string{"v1", "v1beta2"}, []string{"gitImplementation", "accessFrom", "verify", "include", "recurseSubmodules", "sparseCheckout"}},
 	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
 }
@@ -189,4 +195,150 @@ func unbounded(t *testing.T, path string, s map[string]any) {
 	if items, ok := s["items"].(map[string]any); ok {
 		unbounded(t, path+"[]", items)
 	}
+}
+
+// TestCRDRules: the CEL rules Flux declares are in the schema of every served version.
+func TestCRDRules(t *testing.T) {
+	tests := []struct {
+		file, rule string
+	}{
+		{"source.toolkit.fluxcd.io_gitrepositories.yaml", "!has(self.serviceAccountName) || (has(self.provider) && self.provider == 'azure')"},
+	}
+	for _, tt := range tests {
+		for version, schema := range schemas(t, loadCRD(t, tt.file)) {
+			t.Run(tt.file+"/"+version, func(t *testing.T) {
+				rules, _ := dig(t, schema, "properties", "spec", "x-kubernetes-validations").([]any)
+				for _, r := range rules {
+					if r.(map[string]any)["rule"] == tt.rule {
+						return
+					}
+				}
+				t.Errorf("spec has no rule %q; it has %v", tt.rule, rules)
+			})
+		}
+	}
+}
+
+// gitRepository is a GitRepository with every field Azimuth implements, as Flux's documentation
+// writes them.
+const gitRepository = `
+spec:
+  url: https://dev.azure.com/contoso/platform/_git/fleet
+  interval: 5m0s
+  timeout: 90s
+  provider: azure
+  serviceAccountName: fleet-reader
+  secretRef:
+    name: fleet-ca
+  proxySecretRef:
+    name: proxy
+  ref:
+    branch: main
+    tag: v1.0.0
+    semver: ">=1.0.0 <2.0.0"
+    name: refs/pull/420/head
+    commit: 6f0c6c4b1f1d2d3c2b8e9d7e2a3b4c5d6e7f8a9b
+  ignore: |
+    /*
+    !/deploy
+  suspend: false
+`
+
+// TestSchemaRefusesBadValues checks values against the generated schema of every served version
+// as the API server does (maxLength in characters, maxItems, enum, and patterns with Go's regexp
+// package, which the API server uses too): a manifest with every field is accepted, and an
+// oversized or malformed value is refused at the field.
+func TestSchemaRefusesBadValues(t *testing.T) {
+	long := strings.Repeat("a", 40<<10)
+	tests := []struct {
+		name   string
+		file   string
+		set    func(spec map[string]any)
+		refuse string // the field refused; empty: accepted
+	}{
+		{"every field", "source.toolkit.fluxcd.io_gitrepositories.yaml", func(map[string]any) {}, ""},
+		{"ssh url", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["url"] = "ssh://git@ssh.dev.azure.com/v3/contoso/platform/fleet" }, ""},
+		{"long url", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["url"] = "https://dev.azure.com/" + long }, "spec.url"},
+		{"scp-like url", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["url"] = "git@ssh.dev.azure.com:v3/contoso/platform/fleet" }, "spec.url"},
+		{"file url", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["url"] = "file:///srv/git/fleet" }, "spec.url"},
+		{"long branch", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["ref"].(map[string]any)["branch"] = long }, "spec.ref.branch"},
+		{"long ignore", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["ignore"] = long }, "spec.ignore"},
+		{"github provider", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["provider"] = "github" }, "spec.provider"},
+		{"sparse checkout, not yet implemented", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["sparseCheckout"] = []any{"deploy"} }, "spec.sparseCheckout"},
+		{"v1beta2 gitImplementation", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["gitImplementation"] = "go-git" }, "spec.gitImplementation"},
+	}
+	for _, tt := range tests {
+		for version, schema := range schemas(t, loadCRD(t, tt.file)) {
+			t.Run(tt.name+"/"+version, func(t *testing.T) {
+				var obj map[string]any
+				if err := yaml.Unmarshal([]byte(gitRepository), &obj); err != nil {
+					t.Fatal(err)
+				}
+				tt.set(obj["spec"].(map[string]any))
+				errs := validate("spec", dig(t, schema, "properties", "spec").(map[string]any), obj["spec"])
+				if tt.refuse == "" {
+					if len(errs) > 0 {
+						t.Errorf("refused: %v", errs)
+					}
+					return
+				}
+				if len(errs) != 1 || !strings.HasPrefix(errs[0], tt.refuse+":") {
+					t.Errorf("errors %.300q, want %s refused", errs, tt.refuse)
+				}
+			})
+		}
+	}
+}
+
+// validate checks v against the bounds, enums, required properties and known properties of the
+// structural schema s, and returns one message per refused field.
+func validate(path string, s map[string]any, v any) []string {
+	var errs []string
+	switch v := v.(type) {
+	case string:
+		if max, ok := s["maxLength"].(float64); ok && utf8.RuneCountInString(v) > int(max) {
+			errs = append(errs, fmt.Sprintf("%s: Too long: may not be more than %d", path, int(max)))
+		}
+		if p, ok := s["pattern"].(string); ok && !regexp.MustCompile(p).MatchString(v) {
+			errs = append(errs, fmt.Sprintf("%s: does not match %s", path, p))
+		}
+		if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, any(v)) {
+			errs = append(errs, fmt.Sprintf("%s: Unsupported value %q", path, v))
+		}
+	case []any:
+		if max, ok := s["maxItems"].(float64); ok && len(v) > int(max) {
+			errs = append(errs, fmt.Sprintf("%s: Too many: %d, must have at most %d items", path, len(v), int(max)))
+		}
+		items, _ := s["items"].(map[string]any)
+		for i, item := range v {
+			errs = append(errs, validate(fmt.Sprintf("%s[%d]", path, i), items, item)...)
+		}
+	case map[string]any:
+		props, _ := s["properties"].(map[string]any)
+		required, _ := s["required"].([]any)
+		for _, r := range required {
+			if _, ok := v[r.(string)]; !ok {
+				errs = append(errs, fmt.Sprintf("%s.%s: Required value", path, r))
+			}
+		}
+		for name, fv := range v {
+			p, ok := props[name].(map[string]any)
+			if !ok {
+				errs = append(errs, fmt.Sprintf("%s.%s: unknown field", path, name))
+				continue
+			}
+			errs = append(errs, validate(path+"."+name, p, fv)...)
+		}
+	}
+	slices.Sort(errs)
+	return errs
 }

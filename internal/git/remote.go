@@ -80,7 +80,7 @@ type Remote struct {
 func (f *Factory) Remote(ctx context.Context, spec Spec) (*Remote, error) {
 	u, err := url.Parse(spec.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("spec.url '%s' must be an http or https URL of a Git repository (ssh is not yet served)", shorten(spec.URL))
+		return nil, &URLError{fmt.Errorf("spec.url '%s' must be an http or https URL of a Git repository (Azimuth does not serve ssh yet)", shorten(spec.URL))}
 	}
 	r := &Remote{url: spec.URL, Who: "anonymous access", ca: f.base.ExtraCAs}
 	conn, err := f.resolver.Connect(ctx, spec.Spec)
@@ -147,7 +147,7 @@ func (f *Factory) azure(ctx context.Context, spec Spec, conn access.Connection, 
 	}
 	repo, err := devops.ParseRepository(spec.URL)
 	if err != nil {
-		return err
+		return &URLError{fmt.Errorf("provider azure: %w", err)}
 	}
 	cred, err := f.resolver.Credential(ctx, spec.Spec, conn)
 	if err != nil {
@@ -199,6 +199,12 @@ func (r *Remote) Clone(ctx context.Context, dir string, t Target) error {
 	}
 	return nil
 }
+
+// URLError is a spec.url this controller cannot use: only a change of spec can help.
+type URLError struct{ err error }
+
+func (e *URLError) Error() string { return e.err.Error() }
+func (e *URLError) Unwrap() error { return e.err }
 
 // RefusalError is a remote refusing the object's credentials.
 type RefusalError struct{ err error }

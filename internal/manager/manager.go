@@ -37,12 +37,11 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/artifact"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
-	"github.com/azimuth-gitops/azimuth/internal/oci"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
 // Controllers are the reconcilers the manager can run, by the names --controllers takes.
-var Controllers = []string{"ocirepository", "imagerepository", "imagepolicy"}
+var Controllers = []string{"ocirepository", "gitrepository", "imagerepository", "imagepolicy"}
 
 // errImagePolicyAlone: the policies read the tags the repositories' reconciler keeps in memory.
 var errImagePolicyAlone = errors.New("--controllers: imagepolicy needs imagerepository in the same process, which keeps the scanned tags")
@@ -217,5 +216,5 @@ func (m *Manager) setupReconcilers(opts Options) error {
 		entraOpts.Registerer = metrics.Registry
 	}
 	credentials := access.NewResolver(m.GetClient(), resolver, entra.NewProvider(&entraOpts), opts.Transport)
-	return m.setup(opts, oci.NewFactory(credentials))
+	return m.setup(opts, credentials)
 }

@@ -64,6 +64,7 @@ func TestReconcilers(t *testing.T) {
 		cases []testCase
 	}{
 		{"OCIRepository", ociRepositoryCases()},
+		{"GitRepository", gitRepositoryCases()},
 		{"ImageRepository", imageRepositoryCases()},
 		{"ImagePolicy", imagePolicyCases()},
 		{"Recipe", recipeCases()},

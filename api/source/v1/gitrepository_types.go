@@ -1,0 +1,187 @@
+package v1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
+)
+
+// GitRepositoryKind is the kind name of GitRepository.
+const GitRepositoryKind = "GitRepository"
+
+// Values of spec.provider. Flux also accepts github (GitHub App
+// authentication); Azimuth does not implement it, so the schema rejects it.
+const (
+	// GenericGitProvider authenticates with spec.secretRef (basic auth, a
+	// bearer token, or an SSH key), or anonymously.
+	GenericGitProvider = "generic"
+
+	// AzureGitProvider authenticates to Azure DevOps with an Entra ID
+	// identity (workload identity, certificate, secret, managed identity).
+	AzureGitProvider = "azure"
+)
+
+// Condition reasons specific to GitRepository, as Flux names them; the
+// source reasons shared with OCIRepository (URLInvalid, AuthenticationFailed,
+// ...) are in condition_types.go.
+const (
+	// GitOperationSucceededReason: a Git operation (ls-remote, clone,
+	// checkout) succeeded.
+	GitOperationSucceededReason = "GitOperationSucceeded"
+
+	// GitOperationFailedReason: a Git operation (ls-remote, clone, checkout)
+	// failed, for example on an unknown ref or an unreachable remote.
+	GitOperationFailedReason = "GitOperationFailed"
+)
+
+// GitRepositorySpec is what to clone, from where, as whom, and how often.
+// +kubebuilder:validation:XValidation:rule="!has(self.serviceAccountName) || (has(self.provider) && self.provider == 'azure')",message="serviceAccountName can only be set when provider is 'azure'"
+type GitRepositorySpec struct {
+	// URL of the repository: `https://`, `http://` or `ssh://`, for example
+	// `https://dev.azure.com/ORG/PROJECT/_git/REPO` or
+	// `ssh://git@ssh.dev.azure.com/v3/ORG/PROJECT/REPO`.
+	// +kubebuilder:validation:Pattern="^(http|https|ssh)://.*$"
+	// +kubebuilder:validation:MaxLength=2048
+	// +required
+	URL string `json:"url"`
+
+	// SecretRef names a Secret with the credentials: `username` and
+	// `password`, or `bearerToken`, over HTTPS; `ca.crt` to trust a private CA.
+	// +optional
+	SecretRef *meta.LocalObjectReference `json:"secretRef,omitempty"`
+
+	// Provider of the credentials: `generic` (secretRef, or anonymous) or
+	// `azure` (an Entra ID identity for Azure DevOps). `generic` when empty.
+	// +kubebuilder:validation:Enum=generic;azure
+	// +optional
+	Provider string `json:"provider,omitempty"`
+
+	// ServiceAccountName names a service account in the object's namespace
+	// whose workload identity authenticates to the repository; only with
+	// provider `azure`.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	ServiceAccountName string `json:"serviceAccountName,omitempty"`
+
+	// Interval between checks of the remote for a new revision.
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$"
+	// +kubebuilder:validation:MaxLength=64
+	// +required
+	Interval metav1.Duration `json:"interval"`
+
+	// Timeout of Git operations such as a clone; 60s when empty.
+	// +kubebuilder:default="60s"
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern="^([0-9]+(\\.[0-9]+)?(ms|s|m))+$"
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	Timeout *metav1.Duration `json:"timeout,omitempty"`
+
+	// Reference selects what to check out; the `master` branch when empty.
+	// +optional
+	Reference *GitRepositoryRef `json:"ref,omitempty"`
+
+	// ProxySecretRef names a Secret with the proxy (`address`, optional
+	// `username` and `password`) to reach the Git server through.
+	// +optional
+	ProxySecretRef *meta.LocalObjectReference `json:"proxySecretRef,omitempty"`
+
+	// Ignore lists paths to leave out of the artifact, in .gitignore format;
+	// a default set is used when empty.
+	// +kubebuilder:validation:MaxLength=32768
+	// +optional
+	Ignore *string `json:"ignore,omitempty"`
+
+	// Suspend stops reconciling this object until set back to false.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// GitRepositoryRef selects what to check out. Precedence: commit, then name,
+// then semver, then tag, then branch; commit may be combined with branch to
+// clone only that branch, which must hold the commit.
+type GitRepositoryRef struct {
+	// Branch to check out; `master` when no field is set.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Branch string `json:"branch,omitempty"`
+
+	// Tag to check out; wins over Branch.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Tag string `json:"tag,omitempty"`
+
+	// SemVer range; the highest tag in the range is checked out. Wins over Tag.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	SemVer string `json:"semver,omitempty"`
+
+	// Name of a full Git reference, such as `refs/heads/main`,
+	// `refs/tags/v1.0.0` or `refs/pull/420/head`; wins over Branch, Tag and SemVer.
+	// +kubebuilder:validation:MaxLength=1024
+	// +optional
+	Name string `json:"name,omitempty"`
+
+	// Commit (full SHA-1 or SHA-256 hash) to check out; wins over every other
+	// field, and may be combined with Branch.
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	Commit string `json:"commit,omitempty"`
+}
+
+// GitRepositoryStatus is what the controller observed and stored.
+type GitRepositoryStatus struct {
+	// ObservedGeneration is the generation of the spec last reconciled.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Conditions of the object: Ready, Reconciling, Stalled, FetchFailed,
+	// ArtifactInStorage, StorageOperationFailed.
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// Artifact stored by the last successful reconcile. Its revision is
+	// `BRANCH@sha1:HASH` for a branch (and a commit with a branch),
+	// `TAG@sha1:HASH` for a tag or a semver range, `REF@sha1:HASH` for a
+	// ref name (`refs/heads/main@sha1:…`), and `sha1:HASH` for a commit
+	// alone; `sha256:` for a SHA-256 repository.
+	// +optional
+	Artifact *meta.Artifact `json:"artifact,omitempty"`
+
+	// ObservedIgnore is the spec.ignore the artifact was built with.
+	// +optional
+	ObservedIgnore *string `json:"observedIgnore,omitempty"`
+
+	meta.ReconcileRequestStatus `json:",inline"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:resource:shortName=gitrepo,categories=all;fluxcd;fluxcd-sources
+// +kubebuilder:subresource:status
+// +kubebuilder:storageversion
+// +kubebuilder:metadata:annotations="kustomize.toolkit.fluxcd.io/substitute=disabled"
+// +kubebuilder:printcolumn:name="URL",type=string,JSONPath=`.spec.url`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`
+
+// GitRepository checks out a Git repository at a ref and serves the tree as a
+// tarball artifact.
+type GitRepository struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec GitRepositorySpec `json:"spec,omitempty"`
+	// +kubebuilder:default={"observedGeneration":-1}
+	Status GitRepositoryStatus `json:"status,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+
+// GitRepositoryList is a list of GitRepository.
+type GitRepositoryList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []GitRepository `json:"items"`
+}

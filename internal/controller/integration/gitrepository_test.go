@@ -1,0 +1,240 @@
+package integration_test
+
+import (
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
+	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+)
+
+func gitRepositoryCases() []testCase {
+	return []testCase{
+		{"refs, and an unchanged head costs no clone", testGitRefs},
+		{"default and spec.ignore exclusions", testGitIgnore},
+		{"credentials from secretRef", testGitCredentials},
+		{"an unknown branch is retried; an ssh url stalls", testGitFailures},
+	}
+}
+
+// gitServer serves bare repositories with git's own http-backend, counting the requests that
+// transfer objects (POST git-upload-pack), and optionally requiring basic auth.
+type gitServer struct {
+	root    string
+	url     string
+	fetches atomic.Int64
+}
+
+func startGitServer(t *testing.T, user, password string) *gitServer {
+	t.Helper()
+	s := &gitServer{root: t.TempDir()}
+	execPath, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := &cgi.Handler{Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Env: []string{"GIT_PROJECT_ROOT=" + s.root, "GIT_HTTP_EXPORT_ALL=1"}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if user != "" {
+			if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {
+				w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+				http.Error(w, "authentication required", http.StatusUnauthorized)
+				return
+			}
+		}
+		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			s.fetches.Add(1)
+		}
+		backend.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	s.url = srv.URL
+	return s
+}
+
+// repo creates a repository with files on main, and returns its URL and a work tree to commit
+// more from.
+func (s *gitServer) repo(t *testing.T, name string, files map[string]string) (string, string) {
+	t.Helper()
+	work := filepath.Join(s.root, name+"-work")
+	os.MkdirAll(work, 0o755)
+	git(t, work, "init", "-q", "-b", "main")
+	s.commit(t, work, files)
+	git(t, s.root, "clone", "-q", "--bare", work, name+".git")
+	git(t, work, "remote", "add", "origin", filepath.Join(s.root, name+".git"))
+	return s.url + "/" + name + ".git", work
+}
+
+// commit commits files in work, pushes main and the tags to the bare repository when it has one,
+// and returns the commit.
+func (s *gitServer) commit(t *testing.T, work string, files map[string]string) string {
+	t.Helper()
+	for name, content := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(work, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(work, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(t, work, "add", ".")
+	git(t, work, "commit", "-q", "-m", "change")
+	if strings.Contains(git(t, work, "remote"), "origin") {
+		git(t, work, "push", "-q", "origin", "main", "--tags")
+	}
+	return git(t, work, "rev-parse", "HEAD")
+}
+
+func git(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
+		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func gitRepository(ns, name, url string, ref *sourcev1.GitRepositoryRef) *sourcev1.GitRepository {
+	return &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: sourcev1.GitRepositorySpec{URL: url, Reference: ref, Interval: metav1.Duration{Duration: time.Hour}}}
+}
+
+func expectGitArtifact(t *testing.T, obj *sourcev1.GitRepository, revision string, files map[string]string) {
+	t.Helper()
+	a := obj.Status.Artifact
+	if a == nil || a.Revision != revision {
+		t.Fatalf("artifact = %+v, want revision %s", a, revision)
+	}
+	expectFiles(t, untar(t, fetchArtifact(t, a)), files)
+}
+
+func testGitRefs(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	srv := startGitServer(t, "", "")
+	url, work := srv.repo(t, "fleet", map[string]string{"deploy/app.yaml": "v: 1\n"})
+	first := git(t, work, "rev-parse", "HEAD")
+	git(t, work, "tag", "v1.0.0")
+	second := srv.commit(t, work, map[string]string{"deploy/app.yaml": "v: 2\n"})
+	git(t, work, "tag", "-a", "v1.1.0", "-m", "release")
+	git(t, work, "push", "-q", "origin", "--tags")
+
+	branch := gitRepository(ns, "branch", url, &sourcev1.GitRepositoryRef{Branch: "main"})
+	semver := gitRepository(ns, "semver", url, &sourcev1.GitRepositoryRef{SemVer: "<1.1.0"})
+	commit := gitRepository(ns, "commit", url, &sourcev1.GitRepositoryRef{Commit: first})
+	h.create(t, branch, semver, commit)
+	for _, c := range []struct {
+		obj      *sourcev1.GitRepository
+		revision string
+		content  string
+	}{{branch, "main@sha1:" + second, "v: 2\n"}, {semver, "v1.0.0@sha1:" + first, "v: 1\n"}, {commit, "sha1:" + first, "v: 1\n"}} {
+		h.waitFor(t, c.obj, "ready", ready(c.obj))
+		expectGitArtifact(t, c.obj, c.revision, map[string]string{"deploy/app.yaml": c.content})
+	}
+	h.waitEvent(t, branch, sourcev1.GitRepositoryKind, "Normal", sourcev1.NewArtifactReason, "main@sha1:"+second)
+
+	// An unchanged head: the remote is asked for its refs, and nothing is fetched.
+	fetches := srv.fetches.Load()
+	token := h.requestReconcile(t, branch)
+	h.waitFor(t, branch, "the request handled", func() bool { return branch.Status.LastHandledReconcileAt == token })
+	if n := srv.fetches.Load() - fetches; n != 0 {
+		t.Errorf("an unchanged head fetched %d times", n)
+	}
+
+	// A new commit on the branch is a new artifact.
+	third := srv.commit(t, work, map[string]string{"deploy/app.yaml": "v: 3\n"})
+	h.requestReconcile(t, branch)
+	h.waitFor(t, branch, "the new commit", func() bool { a := branch.Status.Artifact; return a != nil && a.Revision == "main@sha1:"+third })
+	expectGitArtifact(t, branch, "main@sha1:"+third, map[string]string{"deploy/app.yaml": "v: 3\n"})
+}
+
+func testGitIgnore(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	srv := startGitServer(t, "", "")
+	files := map[string]string{
+		"deploy/app.yaml": "a\n", "docs/logo.png": "png", ".github/workflows/ci.yaml": "ci\n",
+		"scratch/notes.txt": "n\n", ".sourceignore": "scratch/\n",
+	}
+	url, work := srv.repo(t, "fleet", files)
+	head := git(t, work, "rev-parse", "HEAD")
+	defaults := gitRepository(ns, "defaults", url, &sourcev1.GitRepositoryRef{Branch: "main"})
+	custom := gitRepository(ns, "custom", url, &sourcev1.GitRepositoryRef{Branch: "main"})
+	ignore := "docs/\n"
+	custom.Spec.Ignore = &ignore
+	h.create(t, defaults, custom)
+	h.waitFor(t, defaults, "ready", ready(defaults))
+	// .git and the CI and image defaults are left out, and what .sourceignore names.
+	expectGitArtifact(t, defaults, "main@sha1:"+head, map[string]string{"deploy/app.yaml": "a\n", ".sourceignore": "scratch/\n"})
+	h.waitFor(t, custom, "ready", ready(custom))
+	// spec.ignore replaces the defaults; .git stays out.
+	expectGitArtifact(t, custom, "main@sha1:"+head, map[string]string{
+		"deploy/app.yaml": "a\n", ".github/workflows/ci.yaml": "ci\n", ".sourceignore": "scratch/\n",
+	})
+	if custom.Status.ObservedIgnore == nil || *custom.Status.ObservedIgnore != ignore {
+		t.Errorf("status.observedIgnore = %v", custom.Status.ObservedIgnore)
+	}
+}
+
+func testGitCredentials(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	srv := startGitServer(t, "git", "a-personal-access-token")
+	url, work := srv.repo(t, "private", map[string]string{"app.yaml": "x\n"})
+	head := git(t, work, "rev-parse", "HEAD")
+
+	anonymous := gitRepository(ns, "anonymous", url, &sourcev1.GitRepositoryRef{Branch: "main"})
+	h.create(t, anonymous)
+	h.waitFor(t, anonymous, "refused", is(anonymous, meta.ReadyCondition, metav1.ConditionFalse, sourcev1.AuthenticationFailedReason))
+	if msg := condition(anonymous, meta.ReadyCondition).Message; !strings.Contains(msg, "anonymous access") {
+		t.Errorf("the refusal does not say who was refused: %s", msg)
+	}
+
+	// A PAT with no user name, as Azure DevOps takes it.
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "pat"}, StringData: map[string]string{"username": "git", "password": "a-personal-access-token"}}
+	withPAT := gitRepository(ns, "with-pat", url, &sourcev1.GitRepositoryRef{Branch: "main"})
+	withPAT.Spec.SecretRef = &meta.LocalObjectReference{Name: "pat"}
+	h.create(t, secret, withPAT)
+	h.waitFor(t, withPAT, "ready", ready(withPAT))
+	expectGitArtifact(t, withPAT, "main@sha1:"+head, map[string]string{"app.yaml": "x\n"})
+	if strings.Contains(dump(withPAT), "a-personal-access-token") {
+		t.Error("the status holds the token")
+	}
+
+	// A bearer token beside basic auth is refused before anything is sent.
+	both := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "both"}, StringData: map[string]string{"username": "git", "password": "p", "bearerToken": "t"}}
+	confused := gitRepository(ns, "confused", url, &sourcev1.GitRepositoryRef{Branch: "main"})
+	confused.Spec.SecretRef = &meta.LocalObjectReference{Name: "both"}
+	h.create(t, both, confused)
+	h.waitFor(t, confused, "refused", is(confused, meta.ReadyCondition, metav1.ConditionFalse, sourcev1.AuthenticationFailedReason))
+	if msg := condition(confused, meta.ReadyCondition).Message; !strings.Contains(msg, "cannot be set at the same time") {
+		t.Errorf("message: %s", msg)
+	}
+}
+
+func testGitFailures(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	srv := startGitServer(t, "", "")
+	url, _ := srv.repo(t, "fleet", map[string]string{"app.yaml": "x\n"})
+	missing := gitRepository(ns, "missing", url, &sourcev1.GitRepositoryRef{Branch: "nope"})
+	ssh := gitRepository(ns, "ssh", "ssh://git@ssh.dev.azure.com/v3/o/p/r", nil)
+	h.create(t, missing, ssh)
+	h.waitFor(t, missing, "failed", is(missing, meta.ReadyCondition, metav1.ConditionFalse, sourcev1.GitOperationFailedReason))
+	if c := condition(missing, meta.StalledCondition); c != nil {
+		t.Errorf("an unknown branch stalled: the branch may be pushed later")
+	}
+	if msg := condition(missing, meta.ReadyCondition).Message; !strings.Contains(msg, "branch 'nope' not found") {
+		t.Errorf("message: %s", msg)
+	}
+	h.waitFor(t, ssh, "stalled", stalled(ssh, sourcev1.URLInvalidReason))
+}
