@@ -35,8 +35,8 @@ func gitCmd(t *testing.T, dir string, args ...string) string {
 
 // remoteRepo serves a bare repository over git's own http-backend, with a main branch of two
 // commits, a lightweight tag v1.0.0 on the first, an annotated tag v1.1.0 on the second, and a
-// branch dev. It returns the URL, and the two commits.
-func remoteRepo(t *testing.T, auth func(*http.Request) bool) (string, [2]string) {
+// branch dev. It returns the URL, the two commits, and the directory that holds repo.git.
+func remoteRepo(t *testing.T, auth func(*http.Request) bool) (string, [2]string, string) {
 	t.Helper()
 	root := t.TempDir()
 	work := filepath.Join(root, "work")
@@ -68,12 +68,12 @@ func remoteRepo(t *testing.T, auth func(*http.Request) bool) (string, [2]string)
 		h.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL + "/repo.git", [2]string{first, second}
+	return srv.URL + "/repo.git", [2]string{first, second}, root
 }
 
 func factory(t *testing.T) *Factory {
 	t.Helper()
-	f, err := NewFactory(access.NewResolver(nil, nil, nil, transport.Options{}), transport.Options{})
+	f, err := NewFactory(access.NewResolver(nil, nil, nil, transport.Options{}), transport.Options{}, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func factory(t *testing.T) *Factory {
 }
 
 func TestResolveAndClone(t *testing.T) {
-	u, commits := remoteRepo(t, nil)
+	u, commits, _ := remoteRepo(t, nil)
 	remote, err := factory(t).Remote(t.Context(), Spec{Spec: access.Spec{Namespace: "ns"}, URL: u})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestResolveAndClone(t *testing.T) {
 }
 
 func TestCredentials(t *testing.T) {
-	u, _ := remoteRepo(t, func(r *http.Request) bool {
+	u, _, _ := remoteRepo(t, func(r *http.Request) bool {
 		user, pass, ok := r.BasicAuth()
 		return ok && user == "git" && pass == "pat"
 	})
@@ -163,8 +163,8 @@ func TestCredentials(t *testing.T) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
-	if _, err := factory(t).Remote(t.Context(), Spec{URL: "ssh://git@example.com/repo"}); err == nil {
-		t.Error("an ssh URL was accepted")
+	if _, err := factory(t).Remote(t.Context(), Spec{URL: "ssh://git@example.com/repo"}); err == nil || !strings.Contains(err.Error(), "'identity' and 'known_hosts'") {
+		t.Errorf("an ssh URL without a secret: %v", err)
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
@@ -42,26 +41,27 @@ type Spec struct {
 type Factory struct {
 	resolver *access.Resolver
 	base     transport.Options
+	// scratch is where short-lived files go (known_hosts): never the OS temp directory.
+	scratch string
 }
 
-// installOnce makes go-git's HTTP clients use the controller's transport: go-git keeps one
-// client per URL scheme for the whole process, so the connect-to map and CAs are set there, and
-// an object's own CA and proxy are given per request (CABundle, ProxyOptions).
-var installOnce sync.Once
-
-// NewFactory returns a Factory that resolves objects' credentials with r. base is the
-// controller's transport, which go-git's clients use for the whole process.
-func NewFactory(r *access.Resolver, base transport.Options) (*Factory, error) {
+// NewFactory returns a Factory that resolves objects' credentials with r. scratch is a directory
+// for short-lived files, such as the storage's.
+//
+// base is the controller's transport (connect-to map, CAs). go-git keeps one client per URL
+// scheme for the whole process, so NewFactory installs base there, and an object's own CA and
+// proxy go with each request (CABundle, ProxyOptions): the last Factory made sets the process's
+// transport, which is the controller's one configuration.
+func NewFactory(r *access.Resolver, base transport.Options, scratch string) (*Factory, error) {
 	rt, err := transport.New(&base)
 	if err != nil {
 		return nil, err
 	}
-	installOnce.Do(func() {
-		c := githttp.NewClientWithOptions(&http.Client{Transport: rt}, &githttp.ClientOptions{CacheMaxEntries: 64})
-		client.InstallProtocol("https", c)
-		client.InstallProtocol("http", c)
-	})
-	return &Factory{resolver: r, base: base}, nil
+	c := githttp.NewClientWithOptions(&http.Client{Transport: rt}, &githttp.ClientOptions{CacheMaxEntries: 64})
+	client.InstallProtocol("https", c)
+	client.InstallProtocol("http", c)
+	installSSHDialer(base)
+	return &Factory{resolver: r, base: base, scratch: scratch}, nil
 }
 
 // Remote is how one object reaches its repository.
@@ -79,8 +79,8 @@ type Remote struct {
 // Remote builds spec's remote: its credentials and connection settings.
 func (f *Factory) Remote(ctx context.Context, spec Spec) (*Remote, error) {
 	u, err := url.Parse(spec.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, &URLError{fmt.Errorf("spec.url '%s' must be an http or https URL of a Git repository (Azimuth does not serve ssh yet)", shorten(spec.URL))}
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "ssh") || u.Host == "" {
+		return nil, &URLError{fmt.Errorf("spec.url '%s' must be an https, http or ssh URL of a Git repository", shorten(spec.URL))}
 	}
 	r := &Remote{url: spec.URL, Who: "anonymous access", ca: f.base.ExtraCAs}
 	conn, err := f.resolver.Connect(ctx, spec.Spec)
@@ -113,8 +113,14 @@ func (f *Factory) Remote(ctx context.Context, spec Spec) (*Remote, error) {
 	}
 	switch strings.ToLower(spec.Provider) {
 	case ProviderAzure:
+		if u.Scheme == "ssh" {
+			return nil, &URLError{fmt.Errorf("provider azure authenticates over HTTPS: use the repository's https URL, or provider generic with an SSH key in spec.secretRef")}
+		}
 		return r, f.azure(ctx, spec, conn, secret, r)
 	case "", ProviderGeneric:
+		if u.Scheme == "ssh" {
+			return r, r.sshAuth(spec, secret, u, f.scratch)
+		}
 		return r, r.static(spec, secret, u)
 	}
 	return nil, fmt.Errorf("spec.provider '%s' is not served: use generic or azure", shorten(spec.Provider))

@@ -31,7 +31,7 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 			err = r.SetupWithManager(m, run)
 		case "gitrepository":
 			var remotes *git.Factory
-			if remotes, err = git.NewFactory(credentials, opts.Transport); err == nil {
+			if remotes, err = git.NewFactory(credentials, opts.Transport, m.Storage.Root); err == nil {
 				r := &gitrepository.Reconciler{Client: m.GetClient(), Storage: m.Storage, Git: remotes, Recorder: m.GetEventRecorder("azimuth-source")}
 				err = r.SetupWithManager(m, run)
 			}

@@ -24,7 +24,7 @@ func gitRepositoryCases() []testCase {
 		{"refs, and an unchanged head costs no clone", testGitRefs},
 		{"default and spec.ignore exclusions", testGitIgnore},
 		{"credentials from secretRef", testGitCredentials},
-		{"an unknown branch is retried; an ssh url stalls", testGitFailures},
+		{"an unknown branch is retried; a non-ADO url with provider azure stalls", testGitFailures},
 	}
 }
 
@@ -227,8 +227,9 @@ func testGitFailures(t *testing.T, h *harness) {
 	srv := startGitServer(t, "", "")
 	url, _ := srv.repo(t, "fleet", map[string]string{"app.yaml": "x\n"})
 	missing := gitRepository(ns, "missing", url, &sourcev1.GitRepositoryRef{Branch: "nope"})
-	ssh := gitRepository(ns, "ssh", "ssh://git@ssh.dev.azure.com/v3/o/p/r", nil)
-	h.create(t, missing, ssh)
+	notADO := gitRepository(ns, "not-ado", url, nil)
+	notADO.Spec.Provider = sourcev1.AzureGitProvider
+	h.create(t, missing, notADO)
 	h.waitFor(t, missing, "failed", is(missing, meta.ReadyCondition, metav1.ConditionFalse, sourcev1.GitOperationFailedReason))
 	if c := condition(missing, meta.StalledCondition); c != nil {
 		t.Errorf("an unknown branch stalled: the branch may be pushed later")
@@ -236,5 +237,8 @@ func testGitFailures(t *testing.T, h *harness) {
 	if msg := condition(missing, meta.ReadyCondition).Message; !strings.Contains(msg, "branch 'nope' not found") {
 		t.Errorf("message: %s", msg)
 	}
-	h.waitFor(t, ssh, "stalled", stalled(ssh, sourcev1.URLInvalidReason))
+	h.waitFor(t, notADO, "stalled", stalled(notADO, sourcev1.URLInvalidReason))
+	if msg := condition(notADO, meta.ReadyCondition).Message; !strings.Contains(msg, "https://dev.azure.com/ORG/PROJECT/_git/REPO") {
+		t.Errorf("message: %s", msg)
+	}
 }
