@@ -5,7 +5,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
@@ -36,20 +35,21 @@ func (i Ignore) match(rel string, dir bool) bool {
 // reproducible: entries in lexical order, with no owners and no times, so equal content gives an
 // equal digest.
 func Archive(w io.Writer, dir string, ignore Ignore) error {
+	return ArchiveFS(w, os.DirFS(dir), ignore)
+}
+
+// ArchiveFS is Archive of a file system, such as a Git commit's tree read from its object
+// store. Only regular files and directories enter the artifact.
+func ArchiveFS(w io.Writer, fsys fs.FS, ignore Ignore) error {
 	gz := newGzipWriter(w)
 	tw := tar.NewWriter(gz)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
+	err := fs.WalkDir(fsys, ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil || rel == "." {
 			return err
 		}
-		rel = filepath.ToSlash(rel)
 		if ignore.match(rel, d.IsDir()) {
 			if d.IsDir() {
-				return filepath.SkipDir
+				return fs.SkipDir
 			}
 			return nil
 		}
@@ -70,7 +70,7 @@ func Archive(w io.Writer, dir string, ignore Ignore) error {
 		if d.IsDir() {
 			return nil
 		}
-		f, err := os.Open(p)
+		f, err := fsys.Open(rel)
 		if err != nil {
 			return err
 		}

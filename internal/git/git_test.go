@@ -2,6 +2,7 @@ package git
 
 import (
 	"errors"
+	"io/fs"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -110,11 +111,11 @@ func TestResolveAndClone(t *testing.T) {
 			if err != nil || target.Revision != tc.revision {
 				t.Fatalf("Resolve = %+v, %v; want revision %s", target, err, tc.revision)
 			}
-			dir := t.TempDir()
-			if err := remote.Clone(t.Context(), dir, target); err != nil {
+			tree, err := remote.Fetch(t.Context(), t.TempDir(), target)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := os.ReadFile(filepath.Join(dir, "app.yaml")); string(got) != tc.content {
+			if got, _ := fs.ReadFile(tree, "app.yaml"); string(got) != tc.content {
 				t.Errorf("app.yaml = %q, want %q", got, tc.content)
 			}
 		})

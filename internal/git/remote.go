@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
@@ -176,34 +177,33 @@ func (r *Remote) Refs(ctx context.Context) ([]*plumbing.Reference, error) {
 	return refs, r.refusal(err, devops.Readers)
 }
 
-// Clone clones t into dir: depth 1 for a branch, tag or name; the branch's history (or every
-// branch's) for a commit, which is then checked out.
-func (r *Remote) Clone(ctx context.Context, dir string, t Target) error {
+// Fetch fetches t into dir, a bare repository (the objects alone, no work tree), and returns
+// its commit's tree as an fs.FS: depth 1 for a branch, tag or name; the branch's history (or
+// every branch's) for a commit.
+func (r *Remote) Fetch(ctx context.Context, dir string, t Target) (fs.FS, error) {
 	opts := &gogit.CloneOptions{
 		URL: r.url, Auth: r.auth, CABundle: r.ca, ProxyOptions: r.proxy,
-		ReferenceName: t.Reference, SingleBranch: t.Reference != "", Tags: gogit.NoTags, NoCheckout: !t.Shallow,
+		ReferenceName: t.Reference, SingleBranch: t.Reference != "", Tags: gogit.NoTags, NoCheckout: true,
 	}
 	if t.Shallow {
 		opts.Depth = 1
 	}
-	repo, err := gogit.PlainCloneContext(ctx, dir, false, opts)
+	repo, err := gogit.PlainCloneContext(ctx, dir, true, opts)
 	if err != nil {
-		return r.refusal(err, devops.Readers)
+		return nil, r.refusal(err, devops.Readers)
 	}
-	if t.Shallow {
-		return nil
-	}
-	wt, err := repo.Worktree()
+	commit, err := repo.CommitObject(t.Hash)
 	if err != nil {
-		return err
-	}
-	if err := wt.Checkout(&gogit.CheckoutOptions{Hash: t.Hash, Force: true}); err != nil {
 		if errors.Is(err, plumbing.ErrObjectNotFound) {
-			return fmt.Errorf("commit %s %w", t.Hash, ErrRefNotFound)
+			return nil, fmt.Errorf("commit %s %w", t.Hash, ErrRefNotFound)
 		}
-		return fmt.Errorf("checking out commit %s: %w", t.Hash, err)
+		return nil, fmt.Errorf("reading commit %s: %w", t.Hash, err)
 	}
-	return nil
+	tree, err := commit.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("reading the tree of commit %s: %w", t.Hash, err)
+	}
+	return treeFS{root: tree}, nil
 }
 
 // URLError is a spec.url this controller cannot use: only a change of spec can help.

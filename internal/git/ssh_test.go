@@ -5,9 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/pem"
+	"io/fs"
 	"net"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -126,11 +126,11 @@ func TestSSH(t *testing.T) {
 	if err != nil || target.Revision != "main@sha1:"+commits[1] {
 		t.Fatalf("Resolve = %+v, %v", target, err)
 	}
-	dir := t.TempDir()
-	if err := r.Clone(t.Context(), dir, target); err != nil {
+	tree, err := r.Fetch(t.Context(), t.TempDir(), target)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "app.yaml")); string(got) != "kind: Secret\n" {
+	if got, _ := fs.ReadFile(tree, "app.yaml"); string(got) != "kind: Secret\n" {
 		t.Errorf("app.yaml = %q", got)
 	}
 

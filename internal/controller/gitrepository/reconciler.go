@@ -12,8 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"k8s.io/client-go/tools/events"
@@ -87,15 +87,16 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	return nil
 }
 
-// store clones target into a directory of the storage (never the OS temp directory) and
-// archives the tree as the object's artifact.
+// store fetches target into a directory of the storage (never the OS temp directory), without
+// a work tree, and archives the commit's tree as the object's artifact.
 func (r *Reconciler) store(ctx context.Context, obj *sourcev1.GitRepository, remote *git.Remote, target git.Target) (*meta.Artifact, error) {
-	tmp, err := os.MkdirTemp(r.Storage.Root, ".clone-")
+	tmp, err := os.MkdirTemp(r.Storage.Root, ".fetch-")
 	if err != nil {
 		return nil, status.Fail(sourcev1.StorageOperationFailedCondition, sourcev1.DirCreationFailedReason, err)
 	}
 	defer os.RemoveAll(tmp)
-	if err := remote.Clone(ctx, tmp, target); err != nil {
+	tree, err := remote.Fetch(ctx, tmp, target)
+	if err != nil {
 		return nil, fetchError(err, fmt.Errorf("failed to checkout and determine revision: %w", err))
 	}
 	w, err := r.Storage.Create(artifactDir(obj) + "/" + target.Hash.String() + ".tar.gz")
@@ -103,7 +104,7 @@ func (r *Reconciler) store(ctx context.Context, obj *sourcev1.GitRepository, rem
 		return nil, status.Fail(sourcev1.StorageOperationFailedCondition, sourcev1.DirCreationFailedReason, err)
 	}
 	defer w.Close()
-	if err := artifact.Archive(w, tmp, ignoreRules(tmp, obj.Spec.Ignore)); err != nil {
+	if err := artifact.ArchiveFS(w, tree, ignoreRules(tree, obj.Spec.Ignore)); err != nil {
 		return nil, status.Fail(sourcev1.StorageOperationFailedCondition, sourcev1.ArchiveOperationFailedReason, err)
 	}
 	a, err := w.Commit(target.Revision)
@@ -127,14 +128,14 @@ var (
 
 // ignoreRules are the version control patterns, then spec.ignore (or the defaults), then the
 // repository's root .sourceignore, as Flux applies them.
-func ignoreRules(dir string, ignore *string) artifact.Ignore {
+func ignoreRules(tree fs.FS, ignore *string) artifact.Ignore {
 	patterns := append([]string(nil), vcsPatterns...)
 	if ignore != nil {
 		patterns = append(patterns, *ignore)
 	} else {
 		patterns = append(patterns, defaultPatterns...)
 	}
-	if data, err := os.ReadFile(filepath.Join(dir, ".sourceignore")); err == nil {
+	if data, err := fs.ReadFile(tree, ".sourceignore"); err == nil {
 		patterns = append(patterns, string(data))
 	}
 	return artifact.ParseIgnore(strings.Join(patterns, "\n"))
