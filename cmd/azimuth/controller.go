@@ -23,7 +23,7 @@ func newControllerCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "controller",
-		Short: "Run the controllers (OCIRepository, ImageRepository, ImagePolicy)",
+		Short: "Run the controllers (OCIRepository, GitRepository, ImageRepository, ImagePolicy)",
 		Long: `Run Azimuth's controllers in one manager until interrupted, against the cluster of the
 current kubeconfig (or the in-cluster configuration).`,
 		Args: cobra.NoArgs,
