@@ -1,7 +1,8 @@
 // Package azurelocal runs the local Azure: one HTTPS gateway that serves the real Azure host
-// names, Entra ID on the login hosts, IMDS on a plain-HTTP port, and the directory that says who
-// exists and who may do what. Later emulators (ACR, Azure DevOps, Blob, Key Vault, Event Hubs)
-// plug into the same gateway with Register.
+// names, Entra ID on the login hosts, ACR on the registry hosts, Azure Repos on dev.azure.com
+// (and its SSH endpoint, ssh.dev.azure.com:22, on a listener of its own), IMDS on a plain-HTTP
+// port, and the directory that says who exists and who may do what. Later emulators (Blob, Key
+// Vault, Event Hubs) plug into the same gateway with Register.
 //
 // Clients reach it through two standard knobs and nothing else (see DESIGN.md, "The local
 // Azure"): the connect-to map written to STATE/connect-to, and trust of the CA in STATE/ca.pem.
@@ -33,6 +34,7 @@ import (
 	"time"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal/acr"
+	"github.com/azimuth-gitops/azimuth/azurelocal/devops"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
 	"github.com/azimuth-gitops/azimuth/azurelocal/gateway"
@@ -41,7 +43,8 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/proxy"
 )
 
-// Hosts are the Azure host names the gateway serves and the connect-to map redirects.
+// Hosts are the Azure host names the gateway serves (HTTPS) and the connect-to map redirects.
+// SSHHosts are served on port 22 by a listener of their own.
 var Hosts = []string{
 	"login.microsoftonline.com",
 	"login.microsoftonline.us",
@@ -55,6 +58,10 @@ var Hosts = []string{
 	"*.servicebus.windows.net",
 }
 
+// SSHHosts are the Azure host names served over SSH on port 22: Azure Repos' ssh.dev.azure.com.
+// The connect-to map sends HOST:22 to the SSH listener.
+var SSHHosts = []string{devops.SSHHost}
+
 // Files written to the state directory, besides pki.CAFile and pki.CAKeyFile.
 const (
 	ConnectToFile = "connect-to"
@@ -65,6 +72,9 @@ const (
 	// CertificateAppFile holds the certificate and key of the default directory's certificate
 	// application; it is written only when the default directory is in use.
 	CertificateAppFile = "certificate-app.pem"
+	// KnownHostsFile holds the known_hosts line of the SSH host key of ssh.dev.azure.com, for
+	// ssh -o UserKnownHostsFile= and for a Flux secret's known_hosts.
+	KnownHostsFile = "known_hosts"
 )
 
 // Options configure Start. The zero value is valid.
@@ -81,6 +91,8 @@ type Options struct {
 	// ProxyListen is the address of the HTTP proxy that applies the connect-to map (see
 	// ProxyEnv). Default: 127.0.0.1:0.
 	ProxyListen string
+	// SSHListen is the address of the SSH server of ssh.dev.azure.com. Default: 127.0.0.1:0.
+	SSHListen string
 	// IssuerCAs are PEM CAs trusted for external OIDC issuers of federated credentials, such as a
 	// test kube-apiserver's. Default: none beyond the system roots.
 	IssuerCAs [][]byte
@@ -88,6 +100,9 @@ type Options struct {
 	Clock func() time.Time
 	// ObserveToken is called after every token request to Entra and IMDS. Default: none.
 	ObserveToken func(entra.Record)
+	// ObserveDevOps is called after every request to Azure Repos, over HTTPS and SSH. Default:
+	// none.
+	ObserveDevOps func(devops.Record)
 	// GateToken is called when an Entra token request arrives and may block; see entra.WithGate.
 	// Default: none.
 	GateToken func(context.Context, entra.Record)
@@ -102,11 +117,13 @@ type Azure struct {
 	ca        *pki.CA
 	entra     *entra.Server
 	registry  *acr.Server
+	devops    *devops.Server
 	gateway   *gateway.Gateway
 	proxy     *proxy.Proxy
 	gwAddr    string
 	imdsAddr  string
 	proxyAddr string
+	sshAddr   string
 	servers   []*http.Server
 	stopOnce  sync.Once
 	stopErr   error
@@ -166,6 +183,9 @@ func withDefaults(opts *Options) Options {
 	if o.ProxyListen == "" {
 		o.ProxyListen = "127.0.0.1:0"
 	}
+	if o.SSHListen == "" {
+		o.SSHListen = "127.0.0.1:0"
+	}
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
@@ -203,6 +223,20 @@ func (a *Azure) startEmulators(o Options) error {
 			return err
 		}
 	}
+	devopsOpts := []devops.Option{devops.WithClock(o.Clock), devops.WithLogger(o.Logger)}
+	if o.ObserveDevOps != nil {
+		devopsOpts = append(devopsOpts, devops.WithObserver(o.ObserveDevOps))
+	}
+	repos, err := devops.New(a.dir, srv.Verifier(), a.stateDir, devopsOpts...)
+	if err != nil {
+		return err
+	}
+	a.devops = repos
+	for _, h := range devops.Hosts() {
+		if err := a.gateway.Register(h, repos); err != nil {
+			return err
+		}
+	}
 	imdsOpts := []imds.Option{imds.WithClock(o.Clock)}
 	if o.ObserveToken != nil {
 		imdsOpts = append(imdsOpts, imds.WithObserver(o.ObserveToken))
@@ -217,11 +251,11 @@ func (a *Azure) startEmulators(o Options) error {
 	return nil
 }
 
-// listen opens the gateway, IMDS and proxy listeners before serving, so a port conflict fails
-// Start instead of a goroutine later. The proxy applies the connect-to map of the first two.
+// listen opens the gateway, IMDS, proxy and SSH listeners before serving, so a port conflict
+// fails Start instead of a goroutine later. The proxy applies the connect-to map of the others.
 func (a *Azure) listen(o Options, leaf *pki.Leaf) error {
 	var ls []net.Listener
-	for _, l := range []struct{ what, addr string }{{"gateway", o.Listen}, {"IMDS", o.IMDSListen}, {"proxy", o.ProxyListen}} {
+	for _, l := range []struct{ what, addr string }{{"gateway", o.Listen}, {"IMDS", o.IMDSListen}, {"proxy", o.ProxyListen}, {"SSH", o.SSHListen}} {
 		nl, err := net.Listen("tcp", l.addr)
 		if err != nil {
 			for _, open := range ls {
@@ -231,8 +265,11 @@ func (a *Azure) listen(o Options, leaf *pki.Leaf) error {
 		}
 		ls = append(ls, nl)
 	}
-	a.gwAddr, a.imdsAddr, a.proxyAddr = ls[0].Addr().String(), ls[1].Addr().String(), ls[2].Addr().String()
+	a.gwAddr, a.imdsAddr, a.proxyAddr, a.sshAddr = ls[0].Addr().String(), ls[1].Addr().String(), ls[2].Addr().String(), ls[3].Addr().String()
 	a.connectTo = gateway.ConnectToRules(Hosts, a.gwAddr, a.imdsAddr)
+	for _, h := range SSHHosts {
+		a.connectTo = append(a.connectTo, h+":22:"+bracketHostPort(a.sshAddr))
+	}
 	p, err := proxy.New(a.connectTo, proxy.WithLogger(o.Logger))
 	if err != nil {
 		for _, open := range ls {
@@ -246,7 +283,22 @@ func (a *Azure) listen(o Options, leaf *pki.Leaf) error {
 	go a.serve(a.servers[0], tls.NewListener(ls[0], tlsConfig), o.Logger)
 	go a.serve(a.servers[1], ls[1], o.Logger)
 	go a.serve(a.servers[2], ls[2], o.Logger)
+	go func() {
+		if err := a.devops.ServeSSH(ls[3]); err != nil {
+			o.Logger.Error("azurelocal: SSH server stopped", "addr", a.sshAddr, "error", err)
+		}
+	}()
 	return nil
+}
+
+// bracketHostPort renders host:port with an IPv6 host in brackets, as curl's connect-to form
+// writes it.
+func bracketHostPort(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || !strings.Contains(host, ":") {
+		return addr
+	}
+	return "[" + host + "]:" + port
 }
 
 func (a *Azure) serve(s *http.Server, l net.Listener, log *slog.Logger) {
@@ -261,6 +313,9 @@ func (a *Azure) writeState(leaf *pki.Leaf, defaultDirectory bool) error {
 		return err
 	}
 	if err := leaf.WriteFiles(filepath.Join(a.stateDir, TLSCertFile), filepath.Join(a.stateDir, TLSKeyFile)); err != nil {
+		return err
+	}
+	if err := pki.WriteFileAtomic(filepath.Join(a.stateDir, KnownHostsFile), []byte(a.devops.KnownHostsLine(SSHHosts...)+"\n"), 0o644); err != nil {
 		return err
 	}
 	if defaultDirectory {
@@ -295,6 +350,9 @@ func (a *Azure) Stop() error {
 			a.proxy.Close()
 		}
 		var errs []error
+		if a.devops != nil {
+			errs = append(errs, a.devops.Close())
+		}
 		for _, s := range a.servers {
 			errs = append(errs, s.Shutdown(ctx))
 		}
@@ -361,6 +419,14 @@ func (a *Azure) Entra() *entra.Server { return a.entra }
 
 // Registry returns the container registries (*.azurecr.io) of the directory.
 func (a *Azure) Registry() *acr.Server { return a.registry }
+
+// DevOps returns Azure Repos (dev.azure.com and ssh.dev.azure.com) for the DevOps organizations
+// of the directory.
+func (a *Azure) DevOps() *devops.Server { return a.devops }
+
+// SSHAddr returns the listening address of the SSH server of ssh.dev.azure.com, which the
+// connect-to map names for ssh.dev.azure.com:22.
+func (a *Azure) SSHAddr() string { return a.sshAddr }
 
 // Inject makes the gateway answer f, in place of the emulator, for the hosts matching pattern
 // (such as login.microsoftonline.com or *.azurecr.io): a throttled, failing, hanging or

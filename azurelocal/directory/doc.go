@@ -1,16 +1,21 @@
 // Package directory is the local Azure's view of the world: the tenants, applications, managed
 // identities, federated credentials, resources and role assignments that a real Azure tenant would
-// hold. It is read from a YAML file (see docs/local-azure.md) or from the built-in default, and it
-// is the single source of truth for every local emulator: azurelocal/entra authenticates clients
-// against it, azurelocal/imds hands out the node's identities, and the service emulators ask it
-// (through Authorize and Check, backed by azurelocal/rbac) whether a token's principal may act.
+// hold, and the users, projects, repositories, group memberships, PATs and SSH keys of Azure
+// DevOps organizations. It is read from a YAML file (see docs/local-azure.md) or from the built-in
+// default, and it is the single source of truth for every local emulator: azurelocal/entra
+// authenticates clients against it, azurelocal/imds hands out the node's identities, the service
+// emulators ask it (through Authorize and Check, backed by azurelocal/rbac) whether a token's
+// principal may act, and azurelocal/devops asks it who belongs to an organization and to which
+// project group (DevOpsMember, DevOpsGroup, DevOpsPAT, DevOpsKeyOwners).
 //
-// A Directory is safe for concurrent use. Tests and `azimuth dev up` add federated credentials
-// and role assignments at run time (AddFederatedCredential, AddRoleAssignment); every change is
-// validated like the file and published atomically, so readers always see a consistent snapshot.
+// A Directory is safe for concurrent use. Tests and `azimuth dev up` add federated credentials,
+// role assignments and DevOps repositories at run time (AddFederatedCredential,
+// AddRoleAssignment, AddDevOpsRepository); every change is validated like the file and published
+// atomically, so readers always see a consistent snapshot.
 //
 // Not emulated:
-//   - users, groups, app roles, consent and Microsoft Graph;
+//   - user sign-in (users exist to own Azure DevOps PATs and SSH keys and to be members),
+//     Entra groups, app roles, consent and Microsoft Graph;
 //   - multi-tenant applications: an application exists in its home tenant only;
 //   - secret and certificate expiry dates, and key credential start dates;
 //   - flexible federated identity credentials (claims matching expressions).

@@ -9,6 +9,7 @@ type Spec struct {
 	ManagementGroups  []ManagementGroup `json:"managementGroups,omitempty"`
 	Applications      []Application     `json:"applications,omitempty"`
 	ManagedIdentities []ManagedIdentity `json:"managedIdentities,omitempty"`
+	Users             []User            `json:"users,omitempty"`
 	Node              Node              `json:"node,omitempty"`
 	Resources         Resources         `json:"resources,omitempty"`
 	RoleDefinitions   []RoleDefinition  `json:"roleDefinitions,omitempty"`
@@ -124,11 +125,11 @@ type SystemIdentity struct {
 
 // Resources are the Azure resources the local emulators serve.
 type Resources struct {
-	Registries          []Resource `json:"registries,omitempty"`
-	StorageAccounts     []Resource `json:"storageAccounts,omitempty"`
-	KeyVaults           []Resource `json:"keyVaults,omitempty"`
-	EventHubsNamespaces []Resource `json:"eventHubsNamespaces,omitempty"`
-	DevOpsOrganizations []Resource `json:"devopsOrganizations,omitempty"`
+	Registries          []Resource           `json:"registries,omitempty"`
+	StorageAccounts     []Resource           `json:"storageAccounts,omitempty"`
+	KeyVaults           []Resource           `json:"keyVaults,omitempty"`
+	EventHubsNamespaces []Resource           `json:"eventHubsNamespaces,omitempty"`
+	DevOpsOrganizations []DevOpsOrganization `json:"devopsOrganizations,omitempty"`
 }
 
 // Resource is one Azure resource. Kind is set by the directory, not read from the file.

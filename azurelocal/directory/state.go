@@ -13,6 +13,8 @@ type state struct {
 	byClientID map[string]Principal // by lower-case client ID
 	byObjectID map[string]Principal // by lower-case principal ID
 	byName     map[string]Principal // by lower-case name
+	users      map[string]User      // by lower-case name and object ID
+	devops     devopsIndex
 	nodeSystem *Principal
 	nodeUser   []Principal
 	resources  map[Kind][]Resource
@@ -32,6 +34,7 @@ func build(spec Spec) (*state, error) {
 		byClientID: map[string]Principal{},
 		byObjectID: map[string]Principal{},
 		byName:     map[string]Principal{},
+		users:      map[string]User{},
 		resources:  map[Kind][]Resource{},
 	}
 	for _, t := range spec.Tenants {
@@ -42,7 +45,9 @@ func build(spec Spec) (*state, error) {
 	}
 	st.indexPrincipals(spec, v)
 	st.indexNode(spec, v)
+	st.indexUsers(spec, v)
 	st.indexResources(spec, v)
+	st.indexDevOps(spec, v)
 	st.roles = v.roles(spec)
 	assignments := v.assignments(spec, st)
 	if err := v.err(); err != nil {
@@ -76,6 +81,11 @@ func applyDefaults(s *Spec) {
 	for i := range s.ManagedIdentities {
 		defaultAudiences(s.ManagedIdentities[i].FederatedCredentials)
 	}
+	for i := range s.Users {
+		if s.Users[i].Tenant == "" {
+			s.Users[i].Tenant = onlyTenant
+		}
+	}
 	if s.Node.Name == "" {
 		s.Node.Name = "local-node"
 	}
@@ -102,6 +112,9 @@ func (r *Resources) setKinds() {
 			(*g.list)[i].Kind = g.kind
 		}
 	}
+	for i := range r.DevOpsOrganizations {
+		r.DevOpsOrganizations[i].Kind = KindDevOpsOrganization
+	}
 }
 
 type resourceGroup struct {
@@ -116,7 +129,6 @@ func (r *Resources) groups() []resourceGroup {
 		{"storageAccounts", KindStorageAccount, &r.StorageAccounts},
 		{"keyVaults", KindKeyVault, &r.KeyVaults},
 		{"eventHubsNamespaces", KindEventHubsNamespace, &r.EventHubsNamespaces},
-		{"devopsOrganizations", KindDevOpsOrganization, &r.DevOpsOrganizations},
 	}
 }
 
@@ -225,6 +237,17 @@ func (st *state) indexResources(spec Spec, v *validator) {
 			names[strings.ToLower(r.Name)] = true
 			st.resources[g.kind] = append(st.resources[g.kind], r)
 		}
+	}
+	// DevOps organizations are resources too, with projects and members besides; see devops.go.
+	names := map[string]bool{}
+	for i, org := range spec.Resources.DevOpsOrganizations {
+		where := v.at("resources.devopsOrganizations", i, org.Name)
+		v.resource(where, org.Resource, spec)
+		if names[strings.ToLower(org.Name)] {
+			v.addf("%s: the name is used twice", where)
+		}
+		names[strings.ToLower(org.Name)] = true
+		st.resources[KindDevOpsOrganization] = append(st.resources[KindDevOpsOrganization], org.Resource)
 	}
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -67,6 +68,7 @@ HTTPS_PROXY and SSL_CERT_FILE lines to export.`,
 				return err
 			}
 			fmt.Fprint(out, azure.Usage())
+			fmt.Fprintf(out, "\nAzure Repos over SSH (ssh.dev.azure.com:22) listens on %s; its host key is in %s\n", azure.SSHAddr(), filepath.Join(azure.StateDir(), azurelocal.KnownHostsFile))
 			fmt.Fprintf(out, "\nClients with no connect-to setting (crane, docker, git, sops, the flux CLI, any SDK) go through\n")
 			fmt.Fprintf(out, "the proxy at %s, which applies the map and refuses every other host:\n\n", azure.ProxyURL())
 			fmt.Fprint(out, azure.ProxyExports("  "))

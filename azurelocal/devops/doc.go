@@ -1,0 +1,83 @@
+// Package devops is the local Azure Repos: the Git repositories of the Azure DevOps
+// organizations the directory declares, served by git itself (git http-backend through
+// net/http/cgi, git upload-pack and receive-pack over SSH) behind Azure DevOps' authentication
+// and permissions.
+//
+// In docs/architecture.md's flow it stands where dev.azure.com stands, at the far end of the
+// arrow from internal/azure/devops: a client sends an Entra token it got for Azure DevOps'
+// resource (scope 499b84ac-1321-427f-aa17-267ca6975798/.default), a PAT, or an SSH key, and the
+// emulator decides as Azure DevOps does. The gateway routes dev.azure.com here; ssh.dev.azure.com
+// has a listener of its own (ServeSSH), which the connect-to map names for port 22. Clients
+// without a connect-to setting reach both through the local proxy (HTTPS_PROXY for git over
+// HTTPS; a CONNECT tunnel or ssh -p for SSH).
+//
+// Endpoints:
+//   - https://dev.azure.com/{org}/{project}/_git/{repo} (and /{org}/_git/{repo} for the
+//     repository named like its project): GET info/refs?service=git-upload-pack or
+//     git-receive-pack, POST git-upload-pack and git-receive-pack. The URL's user name
+//     (https://{org}@dev.azure.com/...) is ignored, as Azure DevOps ignores it. Anything else
+//     is 404: the dumb protocol is not served.
+//   - git@ssh.dev.azure.com:v3/{org}/{project}/{repo}: exec of git-upload-pack or
+//     git-receive-pack with that path, quoted as git quotes it.
+//
+// Authentication:
+//   - Authorization: Bearer with an Entra access token, verified with azurelocal/entra's
+//     Verifier: the signature of the issuing tenant's key, its v1 or v2 issuer, the audience
+//     499b84ac-1321-427f-aa17-267ca6975798 exactly (Entra issues no other audience for this
+//     resource, so api:// or any other form is refused), and the lifetime. The token's tenant
+//     must be the organization's (its subscription's tenant) and its oid a member.
+//   - Basic credentials (any user name) whose password is a PAT of the organization, or an Entra
+//     token as azure-devops-go-api sends one; a PAT as the user name with no password works too.
+//     A PAT stands for its user, limited by its scopes (vso.code reads; vso.code_write,
+//     vso.code_manage, vso.code_full and app_token also push) and its expiry.
+//   - SSH: an RSA key that a user registered in the organization (the directory's sshKeys).
+//
+// Authorization: the caller must be a member of the organization (listed in members, or in a
+// project group, which makes them one) and in a group of the repository's project: Readers
+// clone and fetch, Contributors also push.
+//
+// Wire format of refusals, as Azure Repos answers git (text/plain, so that git prints the message
+// after "remote: "):
+//
+//	no credentials, another scheme          401 TF400813: Resource not available for anonymous access. Client authentication required.
+//	bad, expired or wrong-audience token,   401 TF400813: The user '' is not authorized to access this resource.
+//	unknown or expired PAT                      (X-TFS-ServiceError says why: the verifier's reason, or
+//	                                            "Access Denied: The Personal Access Token used has expired.")
+//	not a member of the organization        401 TF400813: The user 'OID or UPN' is not authorized to access this resource.
+//	unknown organization, project or        404 TF401019: The Git repository with name or identifier REPO does not exist or
+//	repository, or no project group             you do not have permissions for the operation you are attempting.
+//	a Reader (or a read-only PAT) pushing   403 TF401027: You need the Git 'GenericContribute' permission to perform this
+//	                                            action. Details: identity 'NAME', scope 'repository'. (after the start of a
+//	                                            receive-pack advertisement, as Azure Repos sends it)
+//	upload-pack request without multi_ack   400 TF401041: The Git protocol sent is not as expected (Clients must support multi-ack.).
+//
+// Every 401 carries WWW-Authenticate: Bearer authorization_uri=https://login.microsoftonline.com/TENANT,
+// Basic realm="https://dev.azure.com/" and TFS-Federated, and X-VSS-ResourceTenant, so that git
+// and Git Credential Manager retry with credentials; nothing redirects. Over SSH the same
+// messages go to stderr after "remote: " and the command exits with status 1; a key that is not
+// registered fails authentication ("Permission denied (publickey)").
+//
+// Protocol: version 0 only. The Git-Protocol header and the GIT_PROTOCOL environment request
+// are dropped, as Azure Repos does not speak protocol v2; git falls back to v0 by itself. A
+// git-upload-pack request whose first want lacks multi_ack and multi_ack_detailed is refused,
+// as Azure Repos refuses go-git unless it removes both from transport.UnsupportedCapabilities.
+//
+// Repositories are bare repositories under STATE/devops/repos, made (empty, HEAD on main) for
+// every repository of the directory when the server starts and by Create; they are kept across
+// restarts. The SSH host key is STATE/devops/ssh_host_rsa_key, made once per state directory;
+// KnownHostsLine gives the line a client trusts it with.
+//
+// Not emulated:
+//   - the REST API (_apis/...), pull requests, commit statuses, branch policies and the web UI;
+//   - permissions other than the Readers and Contributors groups: no Project Administrators, no
+//     per-repository or per-branch permissions, no deny, no access levels (Stakeholder, Basic);
+//   - PATs for all accessible organizations, PAT revocation, and scopes that give no Git access;
+//   - OAuth apps, Azure DevOps' own session tokens (System.AccessToken) and build identities;
+//   - Conditional Access and IP policies, and the "TF400813" refusals they cause;
+//   - the legacy hosts {org}.visualstudio.com and vs-ssh.visualstudio.com, DefaultCollection
+//     paths, repository GUIDs in URLs, and a ".git" suffix on repository names;
+//   - SSH keys other than RSA (as Azure DevOps), SSH on port 443, and the user name of SSH
+//     logins, which is not checked;
+//   - partial clone filters and protocol v2; large pushes are limited only by git;
+//   - forks, LFS, and repository size limits.
+package devops
