@@ -12,6 +12,7 @@ import (
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -58,6 +59,9 @@ func NewFactory(r *access.Resolver, base transport.Options, scratch string) (*Fa
 	if err != nil {
 		return nil, err
 	}
+	// Azure DevOps serves only clients that speak multi_ack (it answers others 400 TF401041),
+	// which go-git leaves out by default; go-git decides this process-wide too.
+	gittransport.UnsupportedCapabilities = []capability.Capability{capability.ThinPack}
 	c := githttp.NewClientWithOptions(&http.Client{Transport: rt}, &githttp.ClientOptions{CacheMaxEntries: 64})
 	client.InstallProtocol("https", c)
 	client.InstallProtocol("http", c)
@@ -223,7 +227,11 @@ func (r *Remote) refusal(err error, group devops.Group) error {
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, gittransport.ErrAuthenticationRequired) && !errors.Is(err, gittransport.ErrAuthorizationFailed) {
+	denied := errors.Is(err, gittransport.ErrAuthenticationRequired) || errors.Is(err, gittransport.ErrAuthorizationFailed)
+	// Azure DevOps answers 404 for a repository the identity may not see, as for one that does
+	// not exist: with an Entra identity, say both.
+	hidden := r.explain != nil && errors.Is(err, gittransport.ErrRepositoryNotFound)
+	if !denied && !hidden {
 		return err
 	}
 	if r.explain != nil {

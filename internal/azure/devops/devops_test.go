@@ -113,6 +113,10 @@ func TestExplain(t *testing.T) {
 	if !errors.As(err, &access) || !access.Forbidden || !strings.Contains(err.Error(), "lacks the Git permission of the project's Contributors group") {
 		t.Fatalf("403: %v", err)
 	}
+	err = Explain(transport.ErrRepositoryNotFound, cred, repo, Readers)
+	if !errors.As(err, &access) || !access.NotFound || !strings.Contains(err.Error(), "does not exist or that the identity may not see it") {
+		t.Fatalf("404: %v", err)
+	}
 	other := errors.New("repository not found")
 	if Explain(other, cred, repo, Readers) != other {
 		t.Error("an unrelated error was explained")

@@ -32,7 +32,10 @@ type AccessError struct {
 	// Forbidden is true for 403 (a member without the permission), false for 401 (not a member,
 	// or a token Azure DevOps does not accept).
 	Forbidden bool
-	err       error
+	// NotFound is true for 404: the repository does not exist, or the identity is in no group of
+	// its project, which Azure DevOps does not tell apart.
+	NotFound bool
+	err      error
 }
 
 func (e *AccessError) Error() string {
@@ -46,9 +49,12 @@ func (e *AccessError) Error() string {
 	}
 	org := "https://dev.azure.com/" + e.Repository.Organization
 	msg := fmt.Sprintf("%s was refused by Azure DevOps (organization %s, project %s, repository %s)", who, e.Repository.Organization, e.Repository.Project, e.Repository.Name)
-	if e.Forbidden {
+	switch {
+	case e.NotFound:
+		msg += fmt.Sprintf(": Azure DevOps answers that the repository does not exist or that the identity may not see it. Check spec.url, and that the identity is in the project's %s group: ", e.Group)
+	case e.Forbidden:
 		msg += fmt.Sprintf(": it is a member but lacks the Git permission of the project's %s group. ", e.Group)
-	} else {
+	default:
 		msg += fmt.Sprintf(": it must be a user of the organization and a member of the project's %s group. "+
 			"Add %s to the organization (Organization settings, Users, Add users), then ", e.Group, member)
 	}
@@ -67,15 +73,16 @@ type described interface {
 }
 
 // Explain turns Azure DevOps' refusal of cred (go-git's ErrAuthenticationRequired for 401,
-// ErrAuthorizationFailed for 403) into an *AccessError that names the identity, the
-// organization, project and group it needs and how to add it; group is Readers for a clone or
-// fetch and Contributors for a push. Other errors are returned unchanged.
+// ErrAuthorizationFailed for 403, ErrRepositoryNotFound for 404) into an *AccessError that names
+// the identity, the organization, project and group it needs and how to add it; group is Readers
+// for a clone or fetch and Contributors for a push. Other errors are returned unchanged.
 func Explain(err error, cred azcore.TokenCredential, repo Repository, group Group) error {
 	forbidden := errors.Is(err, transport.ErrAuthorizationFailed)
-	if !forbidden && !errors.Is(err, transport.ErrAuthenticationRequired) {
+	notFound := errors.Is(err, transport.ErrRepositoryNotFound)
+	if !forbidden && !notFound && !errors.Is(err, transport.ErrAuthenticationRequired) {
 		return err
 	}
-	e := &AccessError{Repository: repo, Group: group, Forbidden: forbidden, err: err}
+	e := &AccessError{Repository: repo, Group: group, Forbidden: forbidden, NotFound: notFound, err: err}
 	if d, ok := cred.(described); ok {
 		e.Identity, e.ClientID = d.String(), d.ClientID()
 	}
