@@ -76,13 +76,20 @@ func TestFaults(t *testing.T) {
 // identity, federated with it.
 func (s *suite) federatedServiceAccount(t *testing.T, ns, name string) {
 	t.Helper()
+	s.federatedServiceAccountFor(t, ns, name, controllerMI, controllerID)
+}
+
+// federatedServiceAccountFor creates service account name in ns for the principal with
+// clientID, federated with it.
+func (s *suite) federatedServiceAccountFor(t *testing.T, ns, name, principal, clientID string) {
+	t.Helper()
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: map[string]string{
-		identity.ClientIDAnnotation: controllerID, identity.TenantIDAnnotation: tenantID,
+		identity.ClientIDAnnotation: clientID, identity.TenantIDAnnotation: tenantID,
 	}}}
 	if err := s.env.Client.Create(t.Context(), sa); err != nil {
 		t.Fatal(err)
 	}
-	err := s.env.Azure.Directory().AddFederatedCredential(controllerMI, directory.FederatedCredential{
+	err := s.env.Azure.Directory().AddFederatedCredential(principal, directory.FederatedCredential{
 		Name: ns + "-" + name, Issuer: s.env.Kube.IssuerURL, Subject: "system:serviceaccount:" + ns + ":" + name,
 	})
 	if err != nil {

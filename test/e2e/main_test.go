@@ -46,6 +46,7 @@ const (
 	nsGateOff          = "tenant-gate-off"
 	nsFaults           = "tenant-faults"
 	nsFlux             = "tenant-flux"
+	nsGit              = "tenant-git"
 )
 
 // suite is the system the package's tests share: one Kubernetes, one local Azure, two managers.
@@ -109,7 +110,7 @@ func start() (*suite, error) {
 	shared.clean = func() { env.Stop(); os.RemoveAll(storage) }
 	nodeEnv := map[string]string{"AZURE_CLIENT_ID": nodeIdentityID}
 	for _, c := range []devenv.Controllers{
-		{ObjectLevelWorkloadIdentity: true, Env: nodeEnv, Namespaces: []string{nsWorkloadIdentity, nsNode, nsDenied, nsPolicy, nsFaults, nsFlux}, StoragePath: storage + "/on"},
+		{ObjectLevelWorkloadIdentity: true, Env: nodeEnv, Namespaces: []string{nsWorkloadIdentity, nsNode, nsDenied, nsPolicy, nsFaults, nsFlux, nsGit}, StoragePath: storage + "/on"},
 		{ObjectLevelWorkloadIdentity: false, Env: nodeEnv, Namespaces: []string{nsGateOff}, StoragePath: storage + "/off"},
 	} {
 		_, done, err := env.RunControllers(ctx, c)
@@ -124,6 +125,10 @@ func start() (*suite, error) {
 // testDirectory is the built-in directory plus an identity that holds no role.
 func testDirectory() (*directory.Directory, error) {
 	spec := directory.Default().Spec()
+	// The developer's SSH key, for GitRepositories over SSH.
+	spec.Resources.DevOpsOrganizations[0].SSHKeys = append(spec.Resources.DevOpsOrganizations[0].SSHKeys, directory.SSHKey{
+		Name: "e2e", User: "developer@azimuthlocal.onmicrosoft.com", PublicKey: developerKey.authorized,
+	})
 	mi := spec.ManagedIdentities[0]
 	spec.ManagedIdentities = append(spec.ManagedIdentities, directory.ManagedIdentity{
 		Name: noRoleMI, Subscription: mi.Subscription, ResourceGroup: mi.ResourceGroup,

@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"crypto/rand"
+	"io"
+	"net/http"
+	"crypto/rsa"
+	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
+	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+	"github.com/azimuth-gitops/azimuth/azurelocal"
+)
+
+// The default directory's Azure DevOps repository: flux-controller is a Contributor,
+// node-kubelet a Reader, the developer has a write PAT.
+const (
+	adoOrg, adoProject, adoRepo = "azimuth-local", "fleet", "fleet-infra"
+	adoURL                      = "https://dev.azure.com/" + adoOrg + "/" + adoProject + "/_git/" + adoRepo
+	adoSSHURL                   = "ssh://git@ssh.dev.azure.com/v3/" + adoOrg + "/" + adoProject + "/" + adoRepo
+	adoPAT                      = "azimuthlocalpatdonotuseelsewhere"
+)
+
+// developerKey is the developer's RSA key, registered in the test directory.
+var developerKey = func() struct{ private, authorized string } {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	block, err := ssh.MarshalPrivateKey(key, "")
+	if err != nil {
+		panic(err)
+	}
+	pub, err := ssh.NewPublicKey(&key.PublicKey)
+	if err != nil {
+		panic(err)
+	}
+	return struct{ private, authorized string }{string(pem.EncodeToMemory(block)), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(pub)))}
+}()
+
+// pushToAzureDevOps commits files to the emulated repository's main branch, as a developer's
+// push would, and returns the commit.
+func (s *suite) pushToAzureDevOps(t *testing.T, files map[string]string) string {
+	t.Helper()
+	bare, err := s.env.Azure.DevOps().RepoPath(adoOrg, adoProject, adoRepo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	run := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = work
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=dev", "GIT_AUTHOR_EMAIL=dev@example.com", "GIT_COMMITTER_NAME=dev",
+			"GIT_COMMITTER_EMAIL=dev@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+work)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("init", "-q", "-b", "main")
+	for name, content := range files {
+		os.MkdirAll(filepath.Dir(filepath.Join(work, name)), 0o755)
+		os.WriteFile(filepath.Join(work, name), []byte(content), 0o644)
+	}
+	run("add", ".")
+	run("commit", "-q", "-m", "fleet")
+	run("push", "-q", "--force", bare, "HEAD:main")
+	return run("rev-parse", "HEAD")
+}
+
+// TestGitRepositoryFromAzureDevOps: Flux's Azure DevOps cloning scenario, over HTTPS with every
+// identity kind and a PAT, and over SSH; an identity that is not in the organization is told
+// which group it needs.
+func TestGitRepositoryFromAzureDevOps(t *testing.T) {
+	s := system(t)
+	s.tenant(t, nsGit, controllerMI, controllerID)
+	head := s.pushToAzureDevOps(t, map[string]string{"deploy/app.yaml": "kind: ConfigMap\n", ".github/ci.yaml": "ci\n"})
+	// A service account for an identity that is no user of the organization.
+	s.federatedServiceAccountFor(t, nsGit, "outsider", noRoleMI, noRoleMIID)
+
+	knownHosts, err := os.ReadFile(filepath.Join(s.env.Azure.StateDir(), azurelocal.KnownHostsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []*corev1.Secret{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: nsGit, Name: "pat"}, StringData: map[string]string{"username": "git", "password": adoPAT}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: nsGit, Name: "ssh"}, StringData: map[string]string{"identity": developerKey.private, "known_hosts": string(knownHosts)}},
+	}
+	for _, sec := range secrets {
+		if err := s.env.Client.Create(t.Context(), sec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	repo := func(name, url, provider, sa, secret string) *sourcev1.GitRepository {
+		o := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: nsGit, Name: name}, Spec: sourcev1.GitRepositorySpec{
+			URL: url, Provider: provider, ServiceAccountName: sa, Interval: metav1.Duration{Duration: time.Hour},
+			Reference: &sourcev1.GitRepositoryRef{Branch: "main"},
+		}}
+		if secret != "" {
+			o.Spec.SecretRef = &meta.LocalObjectReference{Name: secret}
+		}
+		return o
+	}
+	ready := []*sourcev1.GitRepository{
+		repo("workload-identity", adoURL, sourcev1.AzureGitProvider, "source", ""),
+		repo("node-identity", adoURL, sourcev1.AzureGitProvider, "", ""),
+		repo("pat", adoURL, sourcev1.GenericGitProvider, "", "pat"),
+		repo("ssh", adoSSHURL, sourcev1.GenericGitProvider, "", "ssh"),
+	}
+	outsider := repo("outsider", adoURL, sourcev1.AzureGitProvider, "outsider", "")
+	for _, o := range append(ready, outsider) {
+		if err := s.env.Client.Create(t.Context(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range ready {
+		s.waitFor(t, o, "Ready=True", func() bool { st, _, _ := readyStatus(o); return st == metav1.ConditionTrue })
+		if a := o.Status.Artifact; a == nil || a.Revision != "main@sha1:"+head {
+			t.Errorf("%s: artifact %+v, want revision main@sha1:%s", o.Name, a, head)
+		}
+	}
+	resp, err := http.Get(ready[0].Status.Artifact.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	// Flux's default exclusions leave the CI files out.
+	if files := tarNames(t, body); !strings.Contains(files, "deploy/app.yaml") || strings.Contains(files, ".github") {
+		t.Errorf("artifact holds %q", files)
+	}
+
+	s.waitFor(t, outsider, "Ready=False", func() bool { st, _, _ := readyStatus(outsider); return st == metav1.ConditionFalse })
+	_, reason, msg := readyStatus(outsider)
+	for _, want := range []string{"organization " + adoOrg, "project " + adoProject, "Readers", "client ID " + noRoleMIID, "az devops security group membership add"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Ready=False %s: %q does not say %q", reason, msg, want)
+		}
+	}
+	if reason != sourcev1.AuthenticationFailedReason {
+		t.Errorf("reason %s, want AuthenticationFailed", reason)
+	}
+}
