@@ -37,13 +37,16 @@ func TestDevUpOnce(t *testing.T) {
 		"object WI team-apps/source", "controller WI flux-controller", "node MI node-kubelet",
 		"OCIRepository team-denied/manifests", "False (expected)",
 		"az role assignment create --assignee bca54e62-4c56-40ce-9b34-044a9a5f57b4",
+		"GitRepository team-platform/fleet", "GitRepository team-node/fleet", "GitRepository team-pat/fleet",
+		"PAT developer@azimuthlocal.onmicrosoft.com", "GitRepository team-denied/fleet", "the project's Readers group",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q", want)
 		}
 	}
-	if n := strings.Count(out, "  True  "); n != 9 {
-		t.Errorf("%d rows are Ready, want 9", n)
+	// 9 of the ACR slice, and the GitRepositories of team-platform, team-node and team-pat.
+	if n := strings.Count(out, "  True  "); n != 12 {
+		t.Errorf("%d rows are Ready, want 12", n)
 	}
 	if left := processesUsing(t, state); len(left) > 0 {
 		t.Fatalf("processes left running after dev up --once:\n%s", strings.Join(left, "\n"))

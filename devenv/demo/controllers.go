@@ -43,6 +43,9 @@ func (s *System) shards() []shard {
 			first.namespaces = append(first.namespaces, t.namespace)
 		}
 	}
+	if s.names.ado.pat != "" {
+		first.namespaces = append(first.namespaces, PATTenant)
+	}
 	return []shard{first, second}
 }
 

@@ -117,6 +117,7 @@ func Start(ctx context.Context, opts *Options) (s *System, err error) {
 	}{
 		{"sample tenants", s.setUpTenants},
 		{"samples pushed to " + s.names.registryHost(), s.pushSamples},
+		{"samples pushed to Azure DevOps", s.pushGit},
 	} {
 		done := s.progress.step(st.what)
 		summary, err := st.run(ctx)

@@ -12,11 +12,15 @@
 //     empty; the two managers shard the namespaces, as controllers with different identities
 //     would in a cluster.
 //   - team-denied: object-level workload identity with an identity that holds no role; its
-//     OCIRepository must fail with AuthenticationFailed and the command that grants the role.
+//     OCIRepository must fail with AuthenticationFailed and the command that grants the role,
+//     and its GitRepository with the Azure DevOps group it needs.
+//   - team-pat: a GitRepository with the developer's personal access token (provider generic).
 //
-// Samples are pushed to the local ACR as the client-secret application flux-secret-app (AcrPush):
-// an OCI artifact of Kubernetes manifests and semver tags of an image. Later integrations add
-// their tenants and objects here.
+// team-platform and team-node also fetch the directory's Azure DevOps repository (their
+// identities are in its project's Contributors and Readers). Samples are pushed to the local ACR
+// as the client-secret application flux-secret-app (AcrPush): an OCI artifact of Kubernetes
+// manifests and semver tags of an image; the same manifests are committed to the Azure DevOps
+// repository with git. Later integrations add their tenants and objects here.
 //
 // The package sets up what production code would meet in a real cluster and Azure; the engine
 // (api/, internal/) is used as it is, reaching the local Azure only through devenv's connect-to

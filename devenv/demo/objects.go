@@ -78,6 +78,9 @@ func (s *System) samples() []sample {
 			smp.failReason = sourcev1.AuthenticationFailedReason
 		}
 		out = append(out, smp)
+		if t.git && s.names.ado.name != "" {
+			out = append(out, s.gitSample(t, id))
+		}
 		if !t.images {
 			continue
 		}
@@ -119,6 +122,13 @@ func (s *System) identity(t tenant) Identity {
 // applySamples creates the sample objects.
 func (s *System) applySamples(ctx context.Context) (string, error) {
 	s.applied = s.samples()
+	if s.names.ado.pat != "" {
+		secret, smp := s.patSamples()
+		if err := s.create(ctx, secret); err != nil {
+			return "", err
+		}
+		s.applied = append(s.applied, smp)
+	}
 	for _, smp := range s.applied {
 		if err := s.create(ctx, smp.obj); err != nil {
 			return "", err

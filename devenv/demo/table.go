@@ -123,6 +123,8 @@ func kind(obj object) string {
 	switch obj.(type) {
 	case *sourcev1.OCIRepository:
 		return sourcev1.OCIRepositoryKind
+	case *sourcev1.GitRepository:
+		return sourcev1.GitRepositoryKind
 	case *imagev1.ImageRepository:
 		return imagev1.ImageRepositoryKind
 	case *imagev1.ImagePolicy:

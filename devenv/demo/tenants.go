@@ -57,15 +57,18 @@ type tenant struct {
 	denied bool
 	// images: the tenant also scans image tags (ImageRepository and ImagePolicy).
 	images bool
+	// git: the tenant also fetches the Azure DevOps repository (GitRepository); its identity
+	// must be in the project's Readers or Contributors, unless denied.
+	git bool
 }
 
 // tenants are the samples, in the order of the table.
 func tenants() []tenant {
 	return []tenant{
 		{namespace: "team-apps", via: objectWI, identity: "team-apps", grant: true, images: true},
-		{namespace: "team-platform", via: controllerWI, images: true},
-		{namespace: "team-node", via: nodeMI, images: true},
-		{namespace: "team-denied", via: objectWI, identity: "team-denied", denied: true},
+		{namespace: "team-platform", via: controllerWI, images: true, git: true},
+		{namespace: "team-node", via: nodeMI, images: true, git: true},
+		{namespace: "team-denied", via: objectWI, identity: "team-denied", denied: true, git: true},
 	}
 }
 
@@ -77,7 +80,8 @@ type names struct {
 	controller directory.Principal // ControllerIdentity
 	node       directory.Principal // the node's user-assigned identity
 	identities map[string]directory.Principal
-	pushID     string // PushApplication's client ID
+	ado        adoRepo // the Git samples' repository; empty name: none
+	pushID     string  // PushApplication's client ID
 	pushSecret string
 }
 
@@ -117,6 +121,7 @@ func lookup(d *directory.Directory) (*names, error) {
 	if n.pushID == "" {
 		return nil, missing("the application '" + PushApplication + "' with a client secret and AcrPush on the registry")
 	}
+	n.ado = lookupDevOps(d)
 	return n, nil
 }
 
@@ -161,6 +166,11 @@ func (s *System) setUpTenants(ctx context.Context) (string, error) {
 				}
 				granted++
 			}
+		}
+	}
+	if s.names.ado.pat != "" {
+		if err := s.create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: PATTenant}}); err != nil {
+			return "", err
 		}
 	}
 	// The controller's own service account, as the AKS webhook would see it annotated.

@@ -21,7 +21,7 @@ func (s *System) Usage(azimuth string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nAzimuth is running. Look at it with kubectl:\n\n")
 	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", kubeconfig)
-	fmt.Fprintf(&b, "  kubectl get ocirepositories,imagerepositories,imagepolicies -A\n")
+	fmt.Fprintf(&b, "  kubectl get ocirepositories,gitrepositories,imagerepositories,imagepolicies -A\n")
 	fmt.Fprintf(&b, "  kubectl -n team-denied describe ocirepository manifests\n")
 	var watched []string
 	for _, sh := range s.shards() {
