@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
+	"github.com/azimuth-gitops/azimuth/internal/testenv"
 )
 
 // PATTenant is the namespace whose GitRepository uses the directory's first personal access
@@ -76,11 +76,7 @@ func (s *System) pushGit(ctx context.Context) (string, error) {
 		}
 	}
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "."}, {"commit", "-q", "-m", "podinfo"}, {"push", "-q", "--force", bare, "HEAD:main"}} {
-		cmd := exec.CommandContext(ctx, "git", args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=developer", "GIT_AUTHOR_EMAIL=developer@example.com",
-			"GIT_COMMITTER_NAME=developer", "GIT_COMMITTER_EMAIL=developer@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+work)
-		if out, err := cmd.CombinedOutput(); err != nil {
+		if out, err := testenv.GitCommand(ctx, work, args...).CombinedOutput(); err != nil {
 			return "", fmt.Errorf("git %s: %v: %s", args[0], err, strings.TrimSpace(string(out)))
 		}
 	}

@@ -17,22 +17,9 @@ import (
 	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/azimuth-gitops/azimuth/internal/access"
+	"github.com/azimuth-gitops/azimuth/internal/testenv"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
-
-// gitCmd runs the real git in dir.
-func gitCmd(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 // remoteRepo serves a bare repository over git's own http-backend, with a main branch of two
 // commits, a lightweight tag v1.0.0 on the first, an annotated tag v1.1.0 on the second, and a
@@ -42,18 +29,18 @@ func remoteRepo(t *testing.T, auth func(*http.Request) bool) (string, [2]string,
 	root := t.TempDir()
 	work := filepath.Join(root, "work")
 	os.MkdirAll(work, 0o755)
-	gitCmd(t, work, "init", "-q", "-b", "main")
+	testenv.Git(t, work, "init", "-q", "-b", "main")
 	os.WriteFile(filepath.Join(work, "app.yaml"), []byte("kind: ConfigMap\n"), 0o644)
-	gitCmd(t, work, "add", ".")
-	gitCmd(t, work, "commit", "-q", "-m", "first")
-	first := gitCmd(t, work, "rev-parse", "HEAD")
-	gitCmd(t, work, "tag", "v1.0.0")
+	testenv.Git(t, work, "add", ".")
+	testenv.Git(t, work, "commit", "-q", "-m", "first")
+	first := testenv.Git(t, work, "rev-parse", "HEAD")
+	testenv.Git(t, work, "tag", "v1.0.0")
 	os.WriteFile(filepath.Join(work, "app.yaml"), []byte("kind: Secret\n"), 0o644)
-	gitCmd(t, work, "commit", "-q", "-am", "second")
-	second := gitCmd(t, work, "rev-parse", "HEAD")
-	gitCmd(t, work, "tag", "-a", "v1.1.0", "-m", "release")
-	gitCmd(t, work, "branch", "dev", first)
-	gitCmd(t, root, "clone", "-q", "--bare", work, "repo.git")
+	testenv.Git(t, work, "commit", "-q", "-am", "second")
+	second := testenv.Git(t, work, "rev-parse", "HEAD")
+	testenv.Git(t, work, "tag", "-a", "v1.1.0", "-m", "release")
+	testenv.Git(t, work, "branch", "dev", first)
+	testenv.Git(t, root, "clone", "-q", "--bare", work, "repo.git")
 	backend, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
 		t.Fatal(err)

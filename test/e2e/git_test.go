@@ -2,12 +2,11 @@ package e2e
 
 import (
 	"crypto/rand"
-	"io"
-	"net/http"
 	"crypto/rsa"
 	"encoding/pem"
+	"io"
+	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal"
+	"github.com/azimuth-gitops/azimuth/internal/testenv"
 )
 
 // The default directory's Azure DevOps repository: flux-controller is a Contributor,
@@ -57,17 +57,7 @@ func (s *suite) pushToAzureDevOps(t *testing.T, files map[string]string) string 
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	run := func(args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = work
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=dev", "GIT_AUTHOR_EMAIL=dev@example.com", "GIT_COMMITTER_NAME=dev",
-			"GIT_COMMITTER_EMAIL=dev@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+work)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
+	run := func(args ...string) string { return testenv.Git(t, work, args...) }
 	run("init", "-q", "-b", "main")
 	for name, content := range files {
 		os.MkdirAll(filepath.Dir(filepath.Join(work, name)), 0o755)

@@ -17,6 +17,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/artifact"
 	"github.com/azimuth-gitops/azimuth/internal/git"
+	"github.com/azimuth-gitops/azimuth/internal/testenv"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
@@ -83,16 +84,10 @@ func benchRepository(b *testing.B, n int) string {
 			b.Fatal(err)
 		}
 	}
-	env := append(os.Environ(), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@example.com", "GIT_COMMITTER_NAME=b",
-		"GIT_COMMITTER_EMAIL=b@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+root)
-	for _, args := range [][]string{{"-C", work, "init", "-q", "-b", "main"}, {"-C", work, "add", "."}, {"-C", work, "commit", "-q", "-m", "apps"},
-		{"-C", root, "clone", "-q", "--bare", work, "fleet.git"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
+	testenv.Git(b, work, "init", "-q", "-b", "main")
+	testenv.Git(b, work, "add", ".")
+	testenv.Git(b, work, "commit", "-q", "-m", "apps")
+	testenv.Git(b, root, "clone", "-q", "--bare", work, "fleet.git")
 	execPath, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
 		b.Fatal(err)

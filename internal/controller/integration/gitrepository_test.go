@@ -17,6 +17,7 @@ import (
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+	"github.com/azimuth-gitops/azimuth/internal/testenv"
 )
 
 func gitRepositoryCases() []testCase {
@@ -69,10 +70,10 @@ func (s *gitServer) repo(t *testing.T, name string, files map[string]string) (st
 	t.Helper()
 	work := filepath.Join(s.root, name+"-work")
 	os.MkdirAll(work, 0o755)
-	git(t, work, "init", "-q", "-b", "main")
+	testenv.Git(t, work, "init", "-q", "-b", "main")
 	s.commit(t, work, files)
-	git(t, s.root, "clone", "-q", "--bare", work, name+".git")
-	git(t, work, "remote", "add", "origin", filepath.Join(s.root, name+".git"))
+	testenv.Git(t, s.root, "clone", "-q", "--bare", work, name+".git")
+	testenv.Git(t, work, "remote", "add", "origin", filepath.Join(s.root, name+".git"))
 	return s.url + "/" + name + ".git", work
 }
 
@@ -86,25 +87,12 @@ func (s *gitServer) commit(t *testing.T, work string, files map[string]string) s
 			t.Fatal(err)
 		}
 	}
-	git(t, work, "add", ".")
-	git(t, work, "commit", "-q", "-m", "change")
-	if strings.Contains(git(t, work, "remote"), "origin") {
-		git(t, work, "push", "-q", "origin", "main", "--tags")
+	testenv.Git(t, work, "add", ".")
+	testenv.Git(t, work, "commit", "-q", "-m", "change")
+	if strings.Contains(testenv.Git(t, work, "remote"), "origin") {
+		testenv.Git(t, work, "push", "-q", "origin", "main", "--tags")
 	}
-	return git(t, work, "rev-parse", "HEAD")
-}
-
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=t",
-		"GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return testenv.Git(t, work, "rev-parse", "HEAD")
 }
 
 func gitRepository(ns, name, url string, ref *sourcev1.GitRepositoryRef) *sourcev1.GitRepository {
@@ -125,11 +113,11 @@ func testGitRefs(t *testing.T, h *harness) {
 	ns := h.namespace(t)
 	srv := startGitServer(t, "", "")
 	url, work := srv.repo(t, "fleet", map[string]string{"deploy/app.yaml": "v: 1\n"})
-	first := git(t, work, "rev-parse", "HEAD")
-	git(t, work, "tag", "v1.0.0")
+	first := testenv.Git(t, work, "rev-parse", "HEAD")
+	testenv.Git(t, work, "tag", "v1.0.0")
 	second := srv.commit(t, work, map[string]string{"deploy/app.yaml": "v: 2\n"})
-	git(t, work, "tag", "-a", "v1.1.0", "-m", "release")
-	git(t, work, "push", "-q", "origin", "--tags")
+	testenv.Git(t, work, "tag", "-a", "v1.1.0", "-m", "release")
+	testenv.Git(t, work, "push", "-q", "origin", "--tags")
 
 	branch := gitRepository(ns, "branch", url, &sourcev1.GitRepositoryRef{Branch: "main"})
 	semver := gitRepository(ns, "semver", url, &sourcev1.GitRepositoryRef{SemVer: "<1.1.0"})
@@ -168,7 +156,7 @@ func testGitIgnore(t *testing.T, h *harness) {
 		"scratch/notes.txt": "n\n", ".sourceignore": "scratch/\n",
 	}
 	url, work := srv.repo(t, "fleet", files)
-	head := git(t, work, "rev-parse", "HEAD")
+	head := testenv.Git(t, work, "rev-parse", "HEAD")
 	defaults := gitRepository(ns, "defaults", url, &sourcev1.GitRepositoryRef{Branch: "main"})
 	custom := gitRepository(ns, "custom", url, &sourcev1.GitRepositoryRef{Branch: "main"})
 	ignore := "docs/\n"
@@ -191,7 +179,7 @@ func testGitCredentials(t *testing.T, h *harness) {
 	ns := h.namespace(t)
 	srv := startGitServer(t, "git", "a-personal-access-token")
 	url, work := srv.repo(t, "private", map[string]string{"app.yaml": "x\n"})
-	head := git(t, work, "rev-parse", "HEAD")
+	head := testenv.Git(t, work, "rev-parse", "HEAD")
 
 	anonymous := gitRepository(ns, "anonymous", url, &sourcev1.GitRepositoryRef{Branch: "main"})
 	h.create(t, anonymous)
