@@ -151,10 +151,16 @@ func (r *Remote) static(spec Spec, secret map[string][]byte, u *url.URL) error {
 	return nil
 }
 
-// azure authenticates as the object's Entra identity, with a bearer token for Azure DevOps.
+// azure authenticates as the object's Entra identity, with a bearer token for Azure DevOps: the
+// application or managed identity its secretRef names (tenantId, clientId, clientSecret or
+// clientCertificate, as a Bucket's secret), else its service account, the lockdown's default,
+// or the controller's own identity.
 func (f *Factory) azure(ctx context.Context, spec Spec, conn access.Connection, secret map[string][]byte, r *Remote) error {
 	if len(secret["username"]) > 0 || len(secret["password"]) > 0 || len(secret["bearerToken"]) > 0 {
 		return devops.ErrBearerAndBasic
+	}
+	if len(secret["clientId"]) > 0 {
+		spec.IdentitySecret = spec.SecretRef
 	}
 	repo, err := devops.ParseRepository(spec.URL)
 	if err != nil {

@@ -85,6 +85,8 @@ func TestGitRepositoryFromAzureDevOps(t *testing.T) {
 	}
 	secrets := []*corev1.Secret{
 		{ObjectMeta: metav1.ObjectMeta{Namespace: nsGit, Name: "pat"}, StringData: map[string]string{"username": "git", "password": adoPAT}},
+		// flux-secret-app, a Reader of the project, by its client secret.
+		{ObjectMeta: metav1.ObjectMeta{Namespace: nsGit, Name: "app"}, StringData: map[string]string{"tenantId": tenantID, "clientId": pushAppID, "clientSecret": pushAppSecret}},
 		{ObjectMeta: metav1.ObjectMeta{Namespace: nsGit, Name: "ssh"}, StringData: map[string]string{"identity": developerKey.private, "known_hosts": string(knownHosts)}},
 	}
 	for _, sec := range secrets {
@@ -105,6 +107,7 @@ func TestGitRepositoryFromAzureDevOps(t *testing.T) {
 	ready := []*sourcev1.GitRepository{
 		repo("workload-identity", adoURL, sourcev1.AzureGitProvider, "source", ""),
 		repo("node-identity", adoURL, sourcev1.AzureGitProvider, "", ""),
+		repo("application", adoURL, sourcev1.AzureGitProvider, "", "app"),
 		repo("pat", adoURL, sourcev1.GenericGitProvider, "", "pat"),
 		repo("ssh", adoSSHURL, sourcev1.GenericGitProvider, "", "ssh"),
 	}
