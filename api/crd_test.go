@@ -26,7 +26,7 @@ var crdFiles = []struct {
 	{"source.toolkit.fluxcd.io_ocirepositories.yaml", []string{"v1", "v1beta2"}, []string{"verify"}},
 	// Flux 2.6 also serves GitRepository at v1beta1 (deprecated, dropped in 2.7), which Azimuth
 	// does not serve yet; gitImplementation and accessFrom are Flux v1beta2 fields its v1 dropped.
-	{"source.toolkit.fluxcd.io_gitrepositories.yaml", []string{"v1", "v1beta2"}, []string{"gitImplementation", "accessFrom", "verify", "include", "recurseSubmodules", "sparseCheckout"}},
+	{"source.toolkit.fluxcd.io_gitrepositories.yaml", []string{"v1", "v1beta2"}, []string{"gitImplementation", "accessFrom", "verify", "include", "recurseSubmodules"}},
 	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
 }
@@ -271,8 +271,10 @@ func TestSchemaRefusesBadValues(t *testing.T) {
 			func(s map[string]any) { s["ignore"] = long }, "spec.ignore"},
 		{"github provider", "source.toolkit.fluxcd.io_gitrepositories.yaml",
 			func(s map[string]any) { s["provider"] = "github" }, "spec.provider"},
-		{"sparse checkout, not yet implemented", "source.toolkit.fluxcd.io_gitrepositories.yaml",
-			func(s map[string]any) { s["sparseCheckout"] = []any{"deploy"} }, "spec.sparseCheckout"},
+		{"sparse checkout", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["sparseCheckout"] = []any{"deploy"} }, ""},
+		{"too many sparse directories", "source.toolkit.fluxcd.io_gitrepositories.yaml",
+			func(s map[string]any) { s["sparseCheckout"] = slices.Repeat([]any{"deploy"}, 1025) }, "spec.sparseCheckout"},
 		{"v1beta2 gitImplementation", "source.toolkit.fluxcd.io_gitrepositories.yaml",
 			func(s map[string]any) { s["gitImplementation"] = "go-git" }, "spec.gitImplementation"},
 	}

@@ -96,6 +96,12 @@ type GitRepositorySpec struct {
 	// Suspend stops reconciling this object until set back to false.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
+
+	// SparseCheckout lists the directories the artifact holds; the whole tree when empty.
+	// +kubebuilder:validation:MaxItems=1024
+	// +kubebuilder:validation:items:MaxLength=4096
+	// +optional
+	SparseCheckout []string `json:"sparseCheckout,omitempty"`
 }
 
 // GitRepositoryRef selects what to check out. Precedence: commit, then name,
@@ -152,6 +158,10 @@ type GitRepositoryStatus struct {
 	// ObservedIgnore is the spec.ignore the artifact was built with.
 	// +optional
 	ObservedIgnore *string `json:"observedIgnore,omitempty"`
+
+	// ObservedSparseCheckout is the spec.sparseCheckout the artifact was built with.
+	// +optional
+	ObservedSparseCheckout []string `json:"observedSparseCheckout,omitempty"`
 
 	meta.ReconcileRequestStatus `json:",inline"`
 }

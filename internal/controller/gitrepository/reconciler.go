@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"k8s.io/client-go/tools/events"
@@ -68,7 +69,8 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	if err != nil {
 		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.GitOperationFailedReason, err)
 	}
-	if a := obj.Status.Artifact; a != nil && a.Revision == target.Revision && r.Storage.Exists(a) && equalPtr(obj.Status.ObservedIgnore, obj.Spec.Ignore) {
+	if a := obj.Status.Artifact; a != nil && a.Revision == target.Revision && r.Storage.Exists(a) &&
+		equalPtr(obj.Status.ObservedIgnore, obj.Spec.Ignore) && slices.Equal(obj.Status.ObservedSparseCheckout, obj.Spec.SparseCheckout) {
 		status.Succeeded(obj, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision), sourcev1.FetchFailedCondition)
 		return nil
 	}
@@ -77,7 +79,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	if err != nil {
 		return err
 	}
-	obj.Status.Artifact, obj.Status.ObservedIgnore = a, obj.Spec.Ignore
+	obj.Status.Artifact, obj.Status.ObservedIgnore, obj.Status.ObservedSparseCheckout = a, obj.Spec.Ignore, obj.Spec.SparseCheckout
 	patcher.Announce(sourcev1.NewArtifactReason, fmt.Sprintf("stored artifact for commit '%s'", target.Revision))
 	status.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision))
 	status.Succeeded(obj, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision), sourcev1.FetchFailedCondition)
@@ -98,6 +100,9 @@ func (r *Reconciler) store(ctx context.Context, obj *sourcev1.GitRepository, rem
 	tree, err := remote.Fetch(ctx, tmp, target)
 	if err != nil {
 		return nil, fetchError(err, fmt.Errorf("failed to checkout and determine revision: %w", err))
+	}
+	if tree, err = newSparseFS(tree, obj.Spec.SparseCheckout); err != nil {
+		return nil, status.Stall(sourcev1.GitOperationFailedReason, err)
 	}
 	w, err := r.Storage.Create(artifactDir(obj) + "/" + target.Hash.String() + ".tar.gz")
 	if err != nil {

@@ -23,7 +23,7 @@ import (
 func gitRepositoryCases() []testCase {
 	return []testCase{
 		{"refs, and an unchanged head costs no clone", testGitRefs},
-		{"default and spec.ignore exclusions", testGitIgnore},
+		{"default and spec.ignore exclusions, sparse checkout", testGitIgnore},
 		{"credentials from secretRef", testGitCredentials},
 		{"an unknown branch is retried; a non-ADO url with provider azure stalls", testGitFailures},
 	}
@@ -172,6 +172,16 @@ func testGitIgnore(t *testing.T, h *harness) {
 	})
 	if custom.Status.ObservedIgnore == nil || *custom.Status.ObservedIgnore != ignore {
 		t.Errorf("status.observedIgnore = %v", custom.Status.ObservedIgnore)
+	}
+
+	// spec.sparseCheckout keeps its directories alone (and .sourceignore still applies).
+	sparse := gitRepository(ns, "sparse", url, &sourcev1.GitRepositoryRef{Branch: "main"})
+	sparse.Spec.SparseCheckout = []string{"deploy", "/scratch/"}
+	h.create(t, sparse)
+	h.waitFor(t, sparse, "ready", ready(sparse))
+	expectGitArtifact(t, sparse, "main@sha1:"+head, map[string]string{"deploy/app.yaml": "a\n"})
+	if len(sparse.Status.ObservedSparseCheckout) != 2 {
+		t.Errorf("status.observedSparseCheckout = %v", sparse.Status.ObservedSparseCheckout)
 	}
 }
 
