@@ -37,16 +37,20 @@ func TestDevUpOnce(t *testing.T) {
 		"object WI team-apps/source", "controller WI flux-controller", "node MI node-kubelet",
 		"OCIRepository team-denied/manifests", "False (expected)",
 		"az role assignment create --assignee bca54e62-4c56-40ce-9b34-044a9a5f57b4",
-		"GitRepository team-platform/fleet", "GitRepository team-node/fleet", "GitRepository team-pat/fleet",
-		"PAT developer@azimuthlocal.onmicrosoft.com", "GitRepository team-denied/fleet", "the project's Readers group",
+		"GitRepository team-apps/fleet", "GitRepository team-platform/fleet", "GitRepository team-node/fleet",
+		"GitRepository team-secrets/fleet-pat", "PAT developer@azimuthlocal.onmicrosoft.com",
+		"GitRepository team-secrets/fleet-ssh", "SSH key developer@azimuthlocal.onmicrosoft.com",
+		"GitRepository team-secrets/fleet-app", "app certificate flux-certificate-app",
+		"GitRepository team-denied/fleet", "the project's Readers group",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q", want)
 		}
 	}
-	// 9 of the ACR slice, and the GitRepositories of team-platform, team-node and team-pat.
-	if n := strings.Count(out, "  True  "); n != 12 {
-		t.Errorf("%d rows are Ready, want 12", n)
+	// 9 of the ACR slice, and 6 GitRepositories: team-apps, team-platform, team-node, and
+	// team-secrets' PAT, SSH key and application certificate.
+	if n := strings.Count(out, "  True  "); n != 15 {
+		t.Errorf("%d rows are Ready, want 15", n)
 	}
 	if left := processesUsing(t, state); len(left) > 0 {
 		t.Fatalf("processes left running after dev up --once:\n%s", strings.Join(left, "\n"))

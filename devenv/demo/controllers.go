@@ -44,7 +44,7 @@ func (s *System) shards() []shard {
 		}
 	}
 	if s.names.ado.pat != "" {
-		first.namespaces = append(first.namespaces, PATTenant)
+		first.namespaces = append(first.namespaces, SecretsTenant)
 	}
 	return []shard{first, second}
 }

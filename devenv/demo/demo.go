@@ -85,9 +85,14 @@ func Start(ctx context.Context, opts *Options) (s *System, err error) {
 	if dir == nil {
 		dir = directory.Default()
 	}
+	dir, sshKey, err := withDevOpsSamples(dir, objectWITenant().identity)
+	if err != nil {
+		return nil, err
+	}
 	if s.names, err = lookup(dir); err != nil {
 		return nil, err
 	}
+	s.names.sshKey = sshKey
 	if err := s.prepareStateDir(); err != nil {
 		return nil, err
 	}

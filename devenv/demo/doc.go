@@ -14,10 +14,13 @@
 //   - team-denied: object-level workload identity with an identity that holds no role; its
 //     OCIRepository must fail with AuthenticationFailed and the command that grants the role,
 //     and its GitRepository with the Azure DevOps group it needs.
-//   - team-pat: a GitRepository with the developer's personal access token (provider generic).
+//   - team-secrets: GitRepositories that authenticate with a secret: the developer's personal
+//     access token, an SSH key the demo registers for the developer, and the certificate of
+//     flux-certificate-app (provider azure).
 //
-// team-platform and team-node also fetch the directory's Azure DevOps repository (their
-// identities are in its project's Contributors and Readers). Samples are pushed to the local ACR
+// team-apps, team-platform and team-node also fetch the directory's Azure DevOps repository
+// (their identities are in its project's Readers or Contributors; the demo adds team-apps and
+// flux-certificate-app to the Readers). Samples are pushed to the local ACR
 // as the client-secret application flux-secret-app (AcrPush): an OCI artifact of Kubernetes
 // manifests and semver tags of an image; the same manifests are committed to the Azure DevOps
 // repository with git. Later integrations add their tenants and objects here.

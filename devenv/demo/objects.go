@@ -123,11 +123,16 @@ func (s *System) identity(t tenant) Identity {
 func (s *System) applySamples(ctx context.Context) (string, error) {
 	s.applied = s.samples()
 	if s.names.ado.pat != "" {
-		secret, smp := s.patSamples()
-		if err := s.create(ctx, secret); err != nil {
+		secrets, samples, err := s.secretSamples()
+		if err != nil {
 			return "", err
 		}
-		s.applied = append(s.applied, smp)
+		for _, secret := range secrets {
+			if err := s.create(ctx, secret); err != nil {
+				return "", err
+			}
+		}
+		s.applied = append(s.applied, samples...)
 	}
 	for _, smp := range s.applied {
 		if err := s.create(ctx, smp.obj); err != nil {

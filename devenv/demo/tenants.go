@@ -62,10 +62,13 @@ type tenant struct {
 	git bool
 }
 
+// objectWITenant is the tenant whose Git sample shows object-level workload identity.
+func objectWITenant() tenant { return tenants()[0] }
+
 // tenants are the samples, in the order of the table.
 func tenants() []tenant {
 	return []tenant{
-		{namespace: "team-apps", via: objectWI, identity: "team-apps", grant: true, images: true},
+		{namespace: "team-apps", via: objectWI, identity: "team-apps", grant: true, images: true, git: true},
 		{namespace: "team-platform", via: controllerWI, images: true, git: true},
 		{namespace: "team-node", via: nodeMI, images: true, git: true},
 		{namespace: "team-denied", via: objectWI, identity: "team-denied", denied: true, git: true},
@@ -80,8 +83,10 @@ type names struct {
 	controller directory.Principal // ControllerIdentity
 	node       directory.Principal // the node's user-assigned identity
 	identities map[string]directory.Principal
-	ado        adoRepo // the Git samples' repository; empty name: none
-	pushID     string  // PushApplication's client ID
+	ado        adoRepo             // the Git samples' repository; empty name: none
+	sshKey     string              // the private key of the SSH sample, registered in the directory
+	certApp    directory.Principal // CertificateApplication
+	pushID     string              // PushApplication's client ID
 	pushSecret string
 }
 
@@ -122,6 +127,11 @@ func lookup(d *directory.Directory) (*names, error) {
 		return nil, missing("the application '" + PushApplication + "' with a client secret and AcrPush on the registry")
 	}
 	n.ado = lookupDevOps(d)
+	if n.ado.pat != "" {
+		if n.certApp, ok = d.Principal(CertificateApplication); !ok {
+			return nil, missing("the application '" + CertificateApplication + "' with a certificate")
+		}
+	}
 	return n, nil
 }
 
@@ -169,7 +179,7 @@ func (s *System) setUpTenants(ctx context.Context) (string, error) {
 		}
 	}
 	if s.names.ado.pat != "" {
-		if err := s.create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: PATTenant}}); err != nil {
+		if err := s.create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SecretsTenant}}); err != nil {
 			return "", err
 		}
 	}

@@ -32,7 +32,7 @@ func TestUsage(t *testing.T) {
 	}
 	out := s.Usage("azimuth")
 	for _, want := range []string{
-		"The controllers watch only the sample namespaces: team-apps, team-platform, team-denied, team-pat, team-node.\n",
+		"The controllers watch only the sample namespaces: team-apps, team-platform, team-denied, team-secrets, team-node.\n",
 		"Objects applied elsewhere are not reconciled",
 		"export CURL_CA_BUNDLE=" + filepath.Join(state, "azure", "ca.pem") + "\n",
 		"export HTTPS_PROXY=" + azure.ProxyURL() + "\n",
