@@ -6,10 +6,12 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
+	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/gateway"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
@@ -20,7 +22,7 @@ import (
 // object recovers by itself once the service does, without a restart.
 func TestFaults(t *testing.T) {
 	s := system(t)
-	if err := s.env.Client.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsFaults}}); err != nil {
+	if err := s.env.Client.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsFaults}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
 	s.push(t, "tenant-faults/manifests", "1.0.0", map[string]string{"deploy/app.yaml": "kind: ConfigMap\n"})
@@ -94,5 +96,59 @@ func (s *suite) federatedServiceAccountFor(t *testing.T, ns, name, principal, cl
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAzureDevOpsFaults: Azure DevOps throttling, down, hanging or dropping the connection ends
+// in a condition that names it, and the GitRepository recovers by itself.
+func TestAzureDevOpsFaults(t *testing.T) {
+	s := system(t)
+	if err := s.env.Client.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsFaults}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	head := s.pushToAzureDevOps(t, map[string]string{"deploy/app.yaml": "kind: ConfigMap\n"})
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: nsFaults, Name: "ado-pat"}, StringData: map[string]string{"username": "git", "password": adoPAT}}
+	if err := s.env.Client.Create(t.Context(), secret); err != nil {
+		t.Fatal(err)
+	}
+	const ado = "dev.azure.com"
+	for _, tc := range []struct {
+		name  string
+		fault gateway.Fault
+		want  []string
+	}{
+		{"ado-down", gateway.Fault{Status: 503}, []string{"503"}},
+		{"ado-throttles", gateway.Fault{Status: 429, RetryAfter: time.Second}, []string{"429"}},
+		{"ado-hangs", gateway.Fault{Hang: true}, []string{"deadline exceeded"}},
+		{"ado-resets", gateway.Fault{Reset: true}, []string{adoURL}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.env.Azure.Inject(ado, tc.fault); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.env.Azure.Clear(ado) })
+			obj := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: nsFaults, Name: tc.name}, Spec: sourcev1.GitRepositorySpec{
+				URL: adoURL, SecretRef: &meta.LocalObjectReference{Name: secret.Name}, Interval: metav1.Duration{Duration: time.Hour},
+				Timeout: &metav1.Duration{Duration: 5 * time.Second}, Reference: &sourcev1.GitRepositoryRef{Branch: "main"},
+			}}
+			if err := s.env.Client.Create(t.Context(), obj); err != nil {
+				t.Fatal(err)
+			}
+			s.waitFor(t, obj, "Ready=False", func() bool { st, _, _ := readyStatus(obj); return st == metav1.ConditionFalse })
+			_, reason, msg := readyStatus(obj)
+			for _, want := range tc.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("Ready=False %s: %q does not say %q", reason, msg, want)
+				}
+			}
+			if stalled := apimeta.FindStatusCondition(obj.Status.Conditions, meta.StalledCondition); stalled != nil {
+				t.Errorf("a passing fault stalled the object: %s", stalled.Message)
+			}
+			s.env.Azure.Clear(ado)
+			s.waitFor(t, obj, "Ready=True once Azure DevOps is back", func() bool {
+				st, _, _ := readyStatus(obj)
+				return st == metav1.ConditionTrue && obj.Status.Artifact != nil && obj.Status.Artifact.Revision == "main@sha1:"+head
+			})
+		})
 	}
 }
