@@ -48,7 +48,7 @@ func Begin(c client.Client, rec events.EventRecorder, obj Object) *Patcher {
 func (p *Patcher) Finish(ctx context.Context, retErr *error, observe func(generation int64, requestedAt string)) {
 	requestedAt := p.obj.GetAnnotations()[meta.ReconcileRequestAnnotation]
 	observe(p.obj.GetGeneration(), requestedAt)
-	err := p.client.Status().Patch(ctx, p.obj, client.MergeFrom(p.base))
+	err := p.patch(ctx)
 	if err != nil && !apierrors.IsNotFound(err) {
 		log.FromContext(ctx).Error(err, "writing the status failed; retrying", "outcome", errorText(*retErr))
 		*retErr = fmt.Errorf("writing the status of %s/%s: %w", p.obj.GetNamespace(), p.obj.GetName(), err)
@@ -61,6 +61,20 @@ func (p *Patcher) Finish(ctx context.Context, retErr *error, observe func(genera
 		}
 	}
 	RecordChange(p.recorder, p.obj, p.before)
+}
+
+// patch writes the status, unless the reconcile changed nothing in it: a steady object's
+// periodic reconcile then makes no write to the API server at all.
+func (p *Patcher) patch(ctx context.Context) error {
+	patch := client.MergeFrom(p.base)
+	data, err := patch.Data(p.obj)
+	if err != nil {
+		return err
+	}
+	if string(data) == "{}" {
+		return nil
+	}
+	return p.client.Status().Patch(ctx, p.obj, client.RawPatch(patch.Type(), data))
 }
 
 func errorText(err error) string {
