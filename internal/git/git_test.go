@@ -98,11 +98,11 @@ func TestResolveAndClone(t *testing.T) {
 			if err != nil || target.Revision != tc.revision {
 				t.Fatalf("Resolve = %+v, %v; want revision %s", target, err, tc.revision)
 			}
-			tree, err := remote.Fetch(t.Context(), t.TempDir(), target)
+			checkout, err := remote.Fetch(t.Context(), t.TempDir(), target)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := fs.ReadFile(tree, "app.yaml"); string(got) != tc.content {
+			if got, _ := fs.ReadFile(checkout.Tree, "app.yaml"); string(got) != tc.content {
 				t.Errorf("app.yaml = %q, want %q", got, tc.content)
 			}
 		})

@@ -26,6 +26,9 @@ type Target struct {
 	Revision string
 	// Shallow says whether a clone of depth 1 holds the commit.
 	Shallow bool
+	// Tag is the annotated tag object of a tag or semver ref; zero for a lightweight tag and
+	// for other refs.
+	Tag plumbing.Hash
 }
 
 // ErrRefNotFound is a ref the remote does not have.
@@ -40,13 +43,13 @@ func Resolve(ref Ref, refs []*plumbing.Reference) (Target, error) {
 			byName[r.Name()] = r.Hash()
 		}
 	}
-	// A tag's commit is its peeled entry when it is annotated.
-	tagCommit := func(tag string) (plumbing.Hash, bool) {
-		if h, ok := byName[plumbing.ReferenceName("refs/tags/"+tag+"^{}")]; ok {
-			return h, true
+	// A tag's commit is its peeled entry when it is annotated, and the tag object its own.
+	tagCommit := func(tag string) (commit, object plumbing.Hash, ok bool) {
+		ref, ok := byName[plumbing.NewTagReferenceName(tag)]
+		if peeled, annotated := byName[plumbing.ReferenceName("refs/tags/"+tag+"^{}")]; annotated {
+			return peeled, ref, true
 		}
-		h, ok := byName[plumbing.NewTagReferenceName(tag)]
-		return h, ok
+		return ref, plumbing.ZeroHash, ok
 	}
 	switch {
 	case ref.Commit != "":
@@ -66,7 +69,7 @@ func Resolve(ref Ref, refs []*plumbing.Reference) (Target, error) {
 		}
 		h, ok := byName[name]
 		if tag, isTag := strings.CutPrefix(ref.Name, "refs/tags/"); isTag {
-			h, ok = tagCommit(tag)
+			h, _, ok = tagCommit(tag)
 		}
 		if !ok {
 			return Target{}, fmt.Errorf("reference '%s' %w", shorten(ref.Name), ErrRefNotFound)
@@ -90,11 +93,11 @@ func Resolve(ref Ref, refs []*plumbing.Reference) (Target, error) {
 		ref = Ref{Tag: tag}
 		fallthrough
 	case ref.Tag != "":
-		h, ok := tagCommit(ref.Tag)
+		h, object, ok := tagCommit(ref.Tag)
 		if !ok {
 			return Target{}, fmt.Errorf("tag '%s' %w", shorten(ref.Tag), ErrRefNotFound)
 		}
-		return Target{Reference: plumbing.NewTagReferenceName(ref.Tag), Hash: h, Revision: ref.Tag + "@sha1:" + h.String(), Shallow: true}, nil
+		return Target{Reference: plumbing.NewTagReferenceName(ref.Tag), Hash: h, Revision: ref.Tag + "@sha1:" + h.String(), Shallow: true, Tag: object}, nil
 	}
 	branch := ref.Branch
 	if branch == "" {

@@ -12,6 +12,7 @@ import (
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
@@ -179,6 +180,12 @@ func (f *Factory) azure(ctx context.Context, spec Spec, conn access.Connection, 
 	return nil
 }
 
+// Secret reads a secret of namespace, for what a Git source needs beside its credentials (the
+// keys spec.verify trusts).
+func (f *Factory) Secret(ctx context.Context, namespace, name string) (map[string][]byte, error) {
+	return f.resolver.Secret(ctx, namespace, name)
+}
+
 // Refs lists the remote's refs, with the peeled commits of annotated tags: one request, and no
 // clone, to learn whether the head moved.
 func (r *Remote) Refs(ctx context.Context) ([]*plumbing.Reference, error) {
@@ -187,10 +194,19 @@ func (r *Remote) Refs(ctx context.Context) ([]*plumbing.Reference, error) {
 	return refs, r.refusal(err, devops.Readers)
 }
 
+// Checkout is a fetched commit: its tree, and its signatures to verify.
+type Checkout struct {
+	// Tree is the commit's tree, read from the object store.
+	Tree   fs.FS
+	repo   *gogit.Repository
+	commit *object.Commit
+	tag    plumbing.Hash
+}
+
 // Fetch fetches t into dir, a bare repository (the objects alone, no work tree), and returns
-// its commit's tree as an fs.FS: depth 1 for a branch, tag or name; the branch's history (or
-// every branch's) for a commit.
-func (r *Remote) Fetch(ctx context.Context, dir string, t Target) (fs.FS, error) {
+// its commit: depth 1 for a branch, tag or name; the branch's history (or every branch's) for a
+// commit.
+func (r *Remote) Fetch(ctx context.Context, dir string, t Target) (*Checkout, error) {
 	opts := &gogit.CloneOptions{
 		URL: r.url, Auth: r.auth, CABundle: r.ca, ProxyOptions: r.proxy,
 		ReferenceName: t.Reference, SingleBranch: t.Reference != "", Tags: gogit.NoTags, NoCheckout: true,
@@ -213,7 +229,44 @@ func (r *Remote) Fetch(ctx context.Context, dir string, t Target) (fs.FS, error)
 	if err != nil {
 		return nil, fmt.Errorf("reading the tree of commit %s: %w", t.Hash, err)
 	}
-	return treeFS{root: tree}, nil
+	return &Checkout{Tree: treeFS{root: tree}, repo: repo, commit: commit, tag: t.Tag}, nil
+}
+
+// ErrUnsigned is a commit or tag without the signature spec.verify asks for, or whose signature
+// no trusted key made.
+var ErrUnsigned = errors.New("no valid signature by a trusted key")
+
+// VerifyCommit checks the commit's OpenPGP signature with keyRing (ASCII-armored public keys)
+// and returns the ID of the key that made it.
+func (c *Checkout) VerifyCommit(keyRing string) (string, error) {
+	if c.commit.PGPSignature == "" {
+		return "", fmt.Errorf("commit %s is not signed: %w", c.commit.Hash, ErrUnsigned)
+	}
+	signer, err := c.commit.Verify(keyRing)
+	if err != nil {
+		return "", fmt.Errorf("commit %s: %v: %w", c.commit.Hash, err, ErrUnsigned)
+	}
+	return signer.PrimaryKey.KeyIdString(), nil
+}
+
+// VerifyTag checks the annotated tag's OpenPGP signature with keyRing and returns the ID of the
+// key that made it. A lightweight tag, or a ref that is no tag, has no signature to check.
+func (c *Checkout) VerifyTag(keyRing string) (string, error) {
+	if c.tag.IsZero() {
+		return "", fmt.Errorf("the ref is not an annotated tag, which alone can be signed: use spec.ref.tag or spec.ref.semver with signed tags, or verify mode HEAD: %w", ErrUnsigned)
+	}
+	tag, err := c.repo.TagObject(c.tag)
+	if err != nil {
+		return "", fmt.Errorf("reading tag object %s: %w", c.tag, err)
+	}
+	if tag.PGPSignature == "" {
+		return "", fmt.Errorf("tag '%s' is not signed: %w", tag.Name, ErrUnsigned)
+	}
+	signer, err := tag.Verify(keyRing)
+	if err != nil {
+		return "", fmt.Errorf("tag '%s': %v: %w", tag.Name, err, ErrUnsigned)
+	}
+	return signer.PrimaryKey.KeyIdString(), nil
 }
 
 // URLError is a spec.url this controller cannot use: only a change of spec can help.

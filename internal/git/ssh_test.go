@@ -126,11 +126,11 @@ func TestSSH(t *testing.T) {
 	if err != nil || target.Revision != "main@sha1:"+commits[1] {
 		t.Fatalf("Resolve = %+v, %v", target, err)
 	}
-	tree, err := r.Fetch(t.Context(), t.TempDir(), target)
+	checkout, err := r.Fetch(t.Context(), t.TempDir(), target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := fs.ReadFile(tree, "app.yaml"); string(got) != "kind: Secret\n" {
+	if got, _ := fs.ReadFile(checkout.Tree, "app.yaml"); string(got) != "kind: Secret\n" {
 		t.Errorf("app.yaml = %q", got)
 	}
 

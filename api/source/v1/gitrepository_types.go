@@ -34,6 +34,28 @@ const (
 	GitOperationFailedReason = "GitOperationFailed"
 )
 
+// GitVerificationMode selects the Git objects whose signatures spec.verify checks.
+type GitVerificationMode string
+
+// Values of spec.verify.mode.
+const (
+	// GitVerifyHEAD verifies the commit that is checked out.
+	GitVerifyHEAD GitVerificationMode = "HEAD"
+	// GitVerifyTag verifies the tag object of spec.ref.tag or spec.ref.semver.
+	GitVerifyTag GitVerificationMode = "Tag"
+	// GitVerifyTagAndHEAD verifies both the tag object and the commit it points to.
+	GitVerifyTagAndHEAD GitVerificationMode = "TagAndHEAD"
+	// GitVerifyLegacyHead is v1beta2's spelling of GitVerifyHEAD, which Flux still accepts.
+	GitVerifyLegacyHead GitVerificationMode = "head"
+)
+
+// SourceVerifiedCondition is True when the signatures spec.verify asks for were verified with
+// its keys, False when they were not. Absent without spec.verify.
+const SourceVerifiedCondition = "SourceVerified"
+
+// VerificationErrorReason: a signature could not be verified with the trusted keys.
+const VerificationErrorReason = "VerificationError"
+
 // GitRepositorySpec is what to clone, from where, as whom, and how often.
 // +kubebuilder:validation:XValidation:rule="!has(self.serviceAccountName) || (has(self.provider) && self.provider == 'azure')",message="serviceAccountName can only be set when provider is 'azure'"
 type GitRepositorySpec struct {
@@ -81,6 +103,11 @@ type GitRepositorySpec struct {
 	// Reference selects what to check out; the `master` branch when empty.
 	// +optional
 	Reference *GitRepositoryRef `json:"ref,omitempty"`
+
+	// Verification asks for the signature of the checked-out commit and/or tag to be verified
+	// with OpenPGP keys.
+	// +optional
+	Verification *GitRepositoryVerification `json:"verify,omitempty"`
 
 	// ProxySecretRef names a Secret with the proxy (`address`, optional
 	// `username` and `password`) to reach the Git server through.
@@ -136,6 +163,31 @@ type GitRepositoryRef struct {
 	Commit string `json:"commit,omitempty"`
 }
 
+// GitRepositoryVerification asks for commit and/or tag signatures to be verified.
+type GitRepositoryVerification struct {
+	// Mode selects what to verify: `HEAD` (the checked-out commit, the default; `head` is
+	// accepted as v1beta2 wrote it), `Tag` (the tag object of ref.tag or ref.semver) or
+	// `TagAndHEAD` (both).
+	// +kubebuilder:validation:Enum=head;HEAD;Tag;TagAndHEAD
+	// +kubebuilder:default:=HEAD
+	// +optional
+	Mode GitVerificationMode `json:"mode,omitempty"`
+
+	// SecretRef names a Secret whose values are the ASCII-armored OpenPGP public keys of the
+	// trusted signers.
+	// +required
+	SecretRef meta.LocalObjectReference `json:"secretRef"`
+}
+
+// GetMode is the mode, with v1beta2's spelling and the default read as HEAD.
+func (in *GitRepositoryVerification) GetMode() GitVerificationMode {
+	switch in.Mode {
+	case GitVerifyTag, GitVerifyTagAndHEAD:
+		return in.Mode
+	}
+	return GitVerifyHEAD
+}
+
 // GitRepositoryStatus is what the controller observed and stored.
 type GitRepositoryStatus struct {
 	// ObservedGeneration is the generation of the spec last reconciled.
@@ -162,6 +214,11 @@ type GitRepositoryStatus struct {
 	// ObservedSparseCheckout is the spec.sparseCheckout the artifact was built with.
 	// +optional
 	ObservedSparseCheckout []string `json:"observedSparseCheckout,omitempty"`
+
+	// SourceVerificationMode is the spec.verify.mode the artifact's signatures were verified
+	// with.
+	// +optional
+	SourceVerificationMode *GitVerificationMode `json:"sourceVerificationMode,omitempty"`
 
 	meta.ReconcileRequestStatus `json:",inline"`
 }

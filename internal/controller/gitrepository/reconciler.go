@@ -70,7 +70,8 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.GitOperationFailedReason, err)
 	}
 	if a := obj.Status.Artifact; a != nil && a.Revision == target.Revision && r.Storage.Exists(a) &&
-		equalPtr(obj.Status.ObservedIgnore, obj.Spec.Ignore) && slices.Equal(obj.Status.ObservedSparseCheckout, obj.Spec.SparseCheckout) {
+		equalPtr(obj.Status.ObservedIgnore, obj.Spec.Ignore) && slices.Equal(obj.Status.ObservedSparseCheckout, obj.Spec.SparseCheckout) &&
+		verifiedAs(obj) {
 		status.Succeeded(obj, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision), sourcev1.FetchFailedCondition)
 		return nil
 	}
@@ -80,6 +81,11 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 		return err
 	}
 	obj.Status.Artifact, obj.Status.ObservedIgnore, obj.Status.ObservedSparseCheckout = a, obj.Spec.Ignore, obj.Spec.SparseCheckout
+	obj.Status.SourceVerificationMode = nil
+	if v := obj.Spec.Verification; v != nil {
+		mode := v.GetMode()
+		obj.Status.SourceVerificationMode = &mode
+	}
 	patcher.Announce(sourcev1.NewArtifactReason, fmt.Sprintf("stored artifact for commit '%s'", target.Revision))
 	status.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision))
 	status.Succeeded(obj, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision), sourcev1.FetchFailedCondition)
@@ -97,11 +103,15 @@ func (r *Reconciler) store(ctx context.Context, obj *sourcev1.GitRepository, rem
 		return nil, status.Fail(sourcev1.StorageOperationFailedCondition, sourcev1.DirCreationFailedReason, err)
 	}
 	defer os.RemoveAll(tmp)
-	tree, err := remote.Fetch(ctx, tmp, target)
+	checkout, err := remote.Fetch(ctx, tmp, target)
 	if err != nil {
 		return nil, fetchError(err, fmt.Errorf("failed to checkout and determine revision: %w", err))
 	}
-	if tree, err = newSparseFS(tree, obj.Spec.SparseCheckout); err != nil {
+	if err := r.verify(ctx, obj, checkout, target); err != nil {
+		return nil, err
+	}
+	tree, err := newSparseFS(checkout.Tree, obj.Spec.SparseCheckout)
+	if err != nil {
 		return nil, status.Stall(sourcev1.GitOperationFailedReason, err)
 	}
 	w, err := r.Storage.Create(artifactDir(obj) + "/" + target.Hash.String() + ".tar.gz")

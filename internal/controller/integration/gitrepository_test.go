@@ -1,6 +1,7 @@
 package integration_test
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -12,6 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	gogit "github.com/go-git/go-git/v5"
+	gitobject "github.com/go-git/go-git/v5/plumbing/object"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -25,6 +30,7 @@ func gitRepositoryCases() []testCase {
 		{"refs, and an unchanged head costs no clone", testGitRefs},
 		{"default and spec.ignore exclusions, sparse checkout", testGitIgnore},
 		{"credentials from secretRef", testGitCredentials},
+		{"commit and tag signatures verified", testGitVerify},
 		{"an unknown branch is retried; a non-ADO url with provider azure stalls", testGitFailures},
 	}
 }
@@ -238,5 +244,75 @@ func testGitFailures(t *testing.T, h *harness) {
 	h.waitFor(t, notADO, "stalled", stalled(notADO, sourcev1.URLInvalidReason))
 	if msg := condition(notADO, meta.ReadyCondition).Message; !strings.Contains(msg, "https://dev.azure.com/ORG/PROJECT/_git/REPO") {
 		t.Errorf("message: %s", msg)
+	}
+}
+
+// A commit and a tag signed with a key the secret holds are verified and stored; a key it does
+// not hold, or a tag asked of a branch, is a VerificationError and nothing is stored.
+func testGitVerify(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	srv := startGitServer(t, "", "")
+	url, work := srv.repo(t, "signed", map[string]string{"app.yaml": "unsigned\n"})
+	signer, err := openpgp.NewEntity("Developer", "", "dev@example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := openpgp.NewEntity("Stranger", "", "stranger@example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := gogit.PlainOpen(work)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, _ := repo.Worktree()
+	os.WriteFile(filepath.Join(work, "app.yaml"), []byte("signed\n"), 0o644)
+	wt.Add("app.yaml")
+	who := &gitobject.Signature{Name: "Developer", Email: "dev@example.com", When: time.Now()}
+	head, err := wt.Commit("signed", &gogit.CommitOptions{Author: who, SignKey: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.CreateTag("v1.0.0", head, &gogit.CreateTagOptions{Tagger: who, Message: "release", SignKey: signer}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Git(t, work, "push", "-q", "origin", "main", "--tags")
+
+	keys := func(name string, e *openpgp.Entity) *corev1.Secret {
+		var buf bytes.Buffer
+		w, _ := armor.Encode(&buf, openpgp.PublicKeyType, nil)
+		e.Serialize(w)
+		w.Close()
+		return &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, StringData: map[string]string{"author.asc": buf.String()}}
+	}
+	verified := func(name string, ref *sourcev1.GitRepositoryRef, mode sourcev1.GitVerificationMode, secret string) *sourcev1.GitRepository {
+		o := gitRepository(ns, name, url, ref)
+		o.Spec.Verification = &sourcev1.GitRepositoryVerification{Mode: mode, SecretRef: meta.LocalObjectReference{Name: secret}}
+		return o
+	}
+	head1 := verified("head", &sourcev1.GitRepositoryRef{Branch: "main"}, sourcev1.GitVerifyHEAD, "trusted")
+	tag := verified("tag", &sourcev1.GitRepositoryRef{Tag: "v1.0.0"}, sourcev1.GitVerifyTagAndHEAD, "trusted")
+	wrongKey := verified("wrong-key", &sourcev1.GitRepositoryRef{Branch: "main"}, sourcev1.GitVerifyHEAD, "untrusted")
+	tagOfBranch := verified("tag-of-branch", &sourcev1.GitRepositoryRef{Branch: "main"}, sourcev1.GitVerifyTag, "trusted")
+	h.create(t, keys("trusted", signer), keys("untrusted", stranger), head1, tag, wrongKey, tagOfBranch)
+
+	for _, o := range []*sourcev1.GitRepository{head1, tag} {
+		h.waitFor(t, o, "ready", ready(o))
+		if c := condition(o, sourcev1.SourceVerifiedCondition); c == nil || c.Status != metav1.ConditionTrue || !strings.Contains(c.Message, signer.PrimaryKey.KeyIdString()) {
+			t.Errorf("%s: SourceVerified = %+v", o.Name, c)
+		}
+		if m := o.Status.SourceVerificationMode; m == nil || *m != o.Spec.Verification.Mode {
+			t.Errorf("%s: status.sourceVerificationMode = %v", o.Name, m)
+		}
+	}
+	expectGitArtifact(t, tag, "v1.0.0@sha1:"+head.String(), map[string]string{"app.yaml": "signed\n"})
+	for _, o := range []*sourcev1.GitRepository{wrongKey, tagOfBranch} {
+		h.waitFor(t, o, "refused", is(o, meta.ReadyCondition, metav1.ConditionFalse, sourcev1.VerificationErrorReason))
+		if c := condition(o, sourcev1.SourceVerifiedCondition); c == nil || c.Status != metav1.ConditionFalse {
+			t.Errorf("%s: SourceVerified = %+v", o.Name, c)
+		}
+		if o.Status.Artifact != nil {
+			t.Errorf("%s: an unverified commit was stored: %+v", o.Name, o.Status.Artifact)
+		}
 	}
 }

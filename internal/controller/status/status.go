@@ -112,6 +112,15 @@ func Failed(obj Object, err error) error {
 	return e
 }
 
+// MarkFalse sets a condition of obj False, such as SourceVerified when a signature does not
+// verify.
+func MarkFalse(obj Object, condition, reason, message string) {
+	set(obj, condition, metav1.ConditionFalse, reason, message)
+}
+
+// Remove removes a condition of obj, such as SourceVerified when nothing is verified any more.
+func Remove(obj Object, condition string) { remove(obj, condition) }
+
 // MarkTrue sets a condition of obj True, such as ArtifactInStorage.
 func MarkTrue(obj Object, condition, reason, message string) {
 	set(obj, condition, metav1.ConditionTrue, reason, message)
