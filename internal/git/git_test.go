@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
@@ -101,6 +102,9 @@ func TestResolveAndClone(t *testing.T) {
 			checkout, err := remote.Fetch(t.Context(), t.TempDir(), target)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if err := fstest.TestFS(checkout.Tree, "app.yaml"); err != nil {
+				t.Errorf("the tree is not a valid fs.FS: %v", err)
 			}
 			if got, _ := fs.ReadFile(checkout.Tree, "app.yaml"); string(got) != tc.content {
 				t.Errorf("app.yaml = %q, want %q", got, tc.content)

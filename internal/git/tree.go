@@ -129,9 +129,12 @@ type treeFile struct {
 func (f *treeFile) Stat() (fs.FileInfo, error) { return f.info, nil }
 
 type treeDir struct {
-	info entryInfo
-	fsys treeFS
-	path string
+	info    entryInfo
+	fsys    treeFS
+	path    string
+	entries []fs.DirEntry
+	loaded  bool
+	off     int
 }
 
 func (d *treeDir) Stat() (fs.FileInfo, error) { return d.info, nil }
@@ -139,10 +142,25 @@ func (d *treeDir) Read([]byte) (int, error) {
 	return 0, &fs.PathError{Op: "read", Path: d.path, Err: fs.ErrInvalid}
 }
 func (d *treeDir) Close() error { return nil }
+// ReadDir reads the directory as fs.ReadDirFile says: n > 0 entries at a time, io.EOF at the
+// end; n <= 0 all that is left.
 func (d *treeDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	entries, err := d.fsys.ReadDir(d.path)
-	if err != nil || n <= 0 || n >= len(entries) {
-		return entries, err
+	if !d.loaded {
+		entries, err := d.fsys.ReadDir(d.path)
+		if err != nil {
+			return nil, err
+		}
+		d.entries, d.loaded = entries, true
 	}
-	return entries[:n], nil
+	rest := d.entries[d.off:]
+	if n <= 0 {
+		d.off = len(d.entries)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	n = min(n, len(rest))
+	d.off += n
+	return rest[:n], nil
 }

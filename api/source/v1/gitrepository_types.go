@@ -49,6 +49,10 @@ const (
 	GitVerifyLegacyHead GitVerificationMode = "head"
 )
 
+// IncludeUnavailableCondition is True while a GitRepository that spec.include names is missing
+// or has no artifact.
+const IncludeUnavailableCondition = "IncludeUnavailable"
+
 // SourceVerifiedCondition is True when the signatures spec.verify asks for were verified with
 // its keys, False when they were not. Absent without spec.verify.
 const SourceVerifiedCondition = "SourceVerified"
@@ -124,6 +128,11 @@ type GitRepositorySpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 
+	// Include copies the artifacts of other GitRepositories of the namespace into this one's.
+	// +kubebuilder:validation:MaxItems=256
+	// +optional
+	Include []GitRepositoryInclude `json:"include,omitempty"`
+
 	// SparseCheckout lists the directories the artifact holds; the whole tree when empty.
 	// +kubebuilder:validation:MaxItems=1024
 	// +kubebuilder:validation:items:MaxLength=4096
@@ -161,6 +170,32 @@ type GitRepositoryRef struct {
 	// +kubebuilder:validation:MaxLength=64
 	// +optional
 	Commit string `json:"commit,omitempty"`
+}
+
+// GitRepositoryInclude copies (part of) another GitRepository's artifact into this one's.
+type GitRepositoryInclude struct {
+	// GitRepositoryRef names the GitRepository, in the same namespace, whose artifact is included.
+	// +required
+	GitRepositoryRef meta.LocalObjectReference `json:"repository"`
+
+	// FromPath is the directory of the included artifact to copy; its root when empty.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	FromPath string `json:"fromPath,omitempty"`
+
+	// ToPath is the directory of this artifact to copy to, which replaces the tree's own; the
+	// included GitRepository's name when empty.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	ToPath string `json:"toPath,omitempty"`
+}
+
+// GetToPath is ToPath, or the included GitRepository's name.
+func (in *GitRepositoryInclude) GetToPath() string {
+	if in.ToPath == "" {
+		return in.GitRepositoryRef.Name
+	}
+	return in.ToPath
 }
 
 // GitRepositoryVerification asks for commit and/or tag signatures to be verified.
@@ -210,6 +245,15 @@ type GitRepositoryStatus struct {
 	// ObservedIgnore is the spec.ignore the artifact was built with.
 	// +optional
 	ObservedIgnore *string `json:"observedIgnore,omitempty"`
+
+	// IncludedArtifacts are the artifacts of spec.include the artifact was built with, in
+	// spec.include's order.
+	// +optional
+	IncludedArtifacts []*meta.Artifact `json:"includedArtifacts,omitempty"`
+
+	// ObservedInclude is the spec.include the artifact was built with.
+	// +optional
+	ObservedInclude []GitRepositoryInclude `json:"observedInclude,omitempty"`
 
 	// ObservedSparseCheckout is the spec.sparseCheckout the artifact was built with.
 	// +optional

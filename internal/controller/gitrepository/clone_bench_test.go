@@ -62,7 +62,7 @@ func BenchmarkFirstClone(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if a, err := r.store(b.Context(), obj, remote, target); err != nil || *a.Size == 0 {
+			if a, err := r.store(b.Context(), obj, remote, target, nil); err != nil || *a.Size == 0 {
 				b.Fatalf("artifact %+v, %v", a, err)
 			}
 		}

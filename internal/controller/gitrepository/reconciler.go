@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
@@ -47,7 +48,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts recipe.Options) err
 		Finalize:  func(_ context.Context, obj *sourcev1.GitRepository) error { return r.Storage.Remove(artifactDir(obj)) },
 		Steps:     r.reconcile,
 	}
-	return rec.Builder(mgr, opts).Complete(rec)
+	return rec.Builder(mgr, opts).
+		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.includersOf)).
+		Complete(rec)
 }
 
 func artifactDir(obj *sourcev1.GitRepository) string {
@@ -69,18 +72,26 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	if err != nil {
 		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.GitOperationFailedReason, err)
 	}
+	includes, err := r.included(ctx, obj)
+	if err != nil {
+		return err
+	}
 	if a := obj.Status.Artifact; a != nil && a.Revision == target.Revision && r.Storage.Exists(a) &&
 		equalPtr(obj.Status.ObservedIgnore, obj.Spec.Ignore) && slices.Equal(obj.Status.ObservedSparseCheckout, obj.Spec.SparseCheckout) &&
-		verifiedAs(obj) {
+		verifiedAs(obj) && sameIncludes(obj, includes) {
 		status.Succeeded(obj, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision), sourcev1.FetchFailedCondition)
 		return nil
 	}
 	status.Progressing(obj, fmt.Sprintf("building artifact: new upstream revision '%s'", target.Revision))
-	a, err := r.store(ctx, obj, remote, target)
+	a, err := r.store(ctx, obj, remote, target, includes)
 	if err != nil {
 		return err
 	}
 	obj.Status.Artifact, obj.Status.ObservedIgnore, obj.Status.ObservedSparseCheckout = a, obj.Spec.Ignore, obj.Spec.SparseCheckout
+	obj.Status.IncludedArtifacts, obj.Status.ObservedInclude = includes, obj.Spec.Include
+	if len(includes) == 0 {
+		obj.Status.IncludedArtifacts = nil
+	}
 	obj.Status.SourceVerificationMode = nil
 	if v := obj.Spec.Verification; v != nil {
 		mode := v.GetMode()
@@ -97,7 +108,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 
 // store fetches target into a directory of the storage (never the OS temp directory), without
 // a work tree, and archives the commit's tree as the object's artifact.
-func (r *Reconciler) store(ctx context.Context, obj *sourcev1.GitRepository, remote *git.Remote, target git.Target) (*meta.Artifact, error) {
+func (r *Reconciler) store(ctx context.Context, obj *sourcev1.GitRepository, remote *git.Remote, target git.Target, includes []*meta.Artifact) (*meta.Artifact, error) {
 	tmp, err := os.MkdirTemp(r.Storage.Root, ".fetch-")
 	if err != nil {
 		return nil, status.Fail(sourcev1.StorageOperationFailedCondition, sourcev1.DirCreationFailedReason, err)
@@ -113,6 +124,9 @@ func (r *Reconciler) store(ctx context.Context, obj *sourcev1.GitRepository, rem
 	tree, err := newSparseFS(checkout.Tree, obj.Spec.SparseCheckout)
 	if err != nil {
 		return nil, status.Stall(sourcev1.GitOperationFailedReason, err)
+	}
+	if tree, err = r.withIncludes(tree, obj.Spec.Include, includes); err != nil {
+		return nil, err
 	}
 	w, err := r.Storage.Create(artifactDir(obj) + "/" + target.Hash.String() + ".tar.gz")
 	if err != nil {

@@ -31,6 +31,7 @@ func gitRepositoryCases() []testCase {
 		{"default and spec.ignore exclusions, sparse checkout", testGitIgnore},
 		{"credentials from secretRef", testGitCredentials},
 		{"commit and tag signatures verified", testGitVerify},
+		{"include another GitRepository's artifact", testGitInclude},
 		{"an unknown branch is retried; a non-ADO url with provider azure stalls", testGitFailures},
 	}
 }
@@ -314,5 +315,44 @@ func testGitVerify(t *testing.T, h *harness) {
 		if o.Status.Artifact != nil {
 			t.Errorf("%s: an unverified commit was stored: %+v", o.Name, o.Status.Artifact)
 		}
+	}
+}
+
+// spec.include mounts another GitRepository's artifact into this one's, and a new commit of the
+// included repository rebuilds the includer; a missing include is IncludeUnavailable.
+func testGitInclude(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	srv := startGitServer(t, "", "")
+	sharedURL, sharedWork := srv.repo(t, "shared", map[string]string{"common/base.yaml": "v1\n", "README.md": "r\n"})
+	appURL, appWork := srv.repo(t, "app", map[string]string{"deploy/app.yaml": "a\n", "vendor/common/stale.yaml": "old\n"})
+	appHead := testenv.Git(t, appWork, "rev-parse", "HEAD")
+
+	shared := gitRepository(ns, "shared", sharedURL, &sourcev1.GitRepositoryRef{Branch: "main"})
+	app := gitRepository(ns, "app", appURL, &sourcev1.GitRepositoryRef{Branch: "main"})
+	app.Spec.Include = []sourcev1.GitRepositoryInclude{{GitRepositoryRef: meta.LocalObjectReference{Name: "shared"}, FromPath: "common", ToPath: "vendor/common"}}
+	missing := gitRepository(ns, "missing", appURL, &sourcev1.GitRepositoryRef{Branch: "main"})
+	missing.Spec.Include = []sourcev1.GitRepositoryInclude{{GitRepositoryRef: meta.LocalObjectReference{Name: "nowhere"}}}
+	h.create(t, shared, app, missing)
+
+	h.waitFor(t, app, "ready", ready(app))
+	// The include replaces the tree's own vendor/common.
+	expectGitArtifact(t, app, "main@sha1:"+appHead, map[string]string{"deploy/app.yaml": "a\n", "vendor/common/base.yaml": "v1\n"})
+	if len(app.Status.IncludedArtifacts) != 1 || len(app.Status.ObservedInclude) != 1 {
+		t.Errorf("includedArtifacts %v, observedInclude %v", app.Status.IncludedArtifacts, app.Status.ObservedInclude)
+	}
+
+	// A new commit of the included repository rebuilds the includer.
+	srv.commit(t, sharedWork, map[string]string{"common/base.yaml": "v2\n"})
+	h.requestReconcile(t, shared)
+	h.waitFor(t, app, "the new include", func() bool {
+		a := app.Status.Artifact
+		return a != nil && len(app.Status.IncludedArtifacts) == 1 && shared.Status.Artifact != nil &&
+			app.Status.IncludedArtifacts[0].Revision != "" && strings.HasPrefix(app.Status.IncludedArtifacts[0].Revision, "main@sha1:"+testenv.Git(t, sharedWork, "rev-parse", "HEAD"))
+	})
+	expectGitArtifact(t, app, "main@sha1:"+appHead, map[string]string{"deploy/app.yaml": "a\n", "vendor/common/base.yaml": "v2\n"})
+
+	h.waitFor(t, missing, "include unavailable", is(missing, sourcev1.IncludeUnavailableCondition, metav1.ConditionTrue, meta.DependencyNotReadyReason))
+	if msg := condition(missing, meta.ReadyCondition).Message; !strings.Contains(msg, "GitRepository 'nowhere'") {
+		t.Errorf("message: %s", msg)
 	}
 }
