@@ -145,6 +145,7 @@ func (d *memDir) Read([]byte) (int, error) {
 	return 0, &fs.PathError{Op: "read", Path: d.name, Err: fs.ErrInvalid}
 }
 func (d *memDir) Close() error { return nil }
+
 // ReadDir reads the directory as fs.ReadDirFile says: n > 0 entries at a time, io.EOF at the
 // end; n <= 0 all that is left.
 func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {

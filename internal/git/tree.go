@@ -142,6 +142,7 @@ func (d *treeDir) Read([]byte) (int, error) {
 	return 0, &fs.PathError{Op: "read", Path: d.path, Err: fs.ErrInvalid}
 }
 func (d *treeDir) Close() error { return nil }
+
 // ReadDir reads the directory as fs.ReadDirFile says: n > 0 entries at a time, io.EOF at the
 // end; n <= 0 all that is left.
 func (d *treeDir) ReadDir(n int) ([]fs.DirEntry, error) {
