@@ -73,7 +73,7 @@ status:
 	}
 	// Fields Azimuth does not implement yet are not in its schema.
 	for _, field := range []string{"spec:\n  gitImplementation: go-git\n", "spec:\n  accessFrom: {}\n",
-		 "spec:\n  recurseSubmodules: true\n"} {
+		"spec:\n  recurseSubmodules: true\n"} {
 		if err := yaml.UnmarshalStrict([]byte(field), &GitRepository{}); err == nil {
 			t.Errorf("%q decoded; Azimuth does not implement it", field)
 		}
