@@ -1,16 +1,20 @@
 // Command manager measures the memory and CPU of one `azimuth controller` process against
-// PERFORMANCE.md's "Artifacts and the manager" figures: its RSS idle, its CPU per first
-// OCIRepository reconcile (from creation to Ready), its RSS with many OCIRepositories,
-// ImageRepositories and ImagePolicies Ready, and its CPU per OCIRepository reconcile when
-// nothing changed. Everything runs on 127.0.0.1: Kubernetes, the CRDs and the local Azure in
-// this process (devenv), the controller in a child process so that its RSS is the manager's
-// alone.
+// PERFORMANCE.md's "Artifacts and the manager" and "The next integrations" figures: its RSS idle,
+// its CPU per first OCIRepository reconcile (from creation to Ready), its RSS with many
+// OCIRepositories, ImageRepositories and ImagePolicies Ready, its CPU per OCIRepository reconcile
+// when nothing changed; then the same for GitRepositories of one Azure DevOps repository: CPU per
+// first fetch, RSS with them Ready too, CPU and API writes per reconcile when the remote head did
+// not move. Everything runs on 127.0.0.1: Kubernetes, the CRDs and the local Azure (with Azure
+// DevOps) in this process (devenv), the controller in a child process so that its RSS is the
+// manager's alone.
 //
 // Each figure is compared with a reference of the same kind only: Flux's idle RSS, its CPU per
 // first reconcile and its loaded RSS (PERFORMANCE.md, at this command's default counts); the
-// unchanged reconcile has no Flux figure and is printed against PERFORMANCE.md's own target.
+// unchanged reconciles are printed against PERFORMANCE.md's own targets. Flux's GitRepository
+// figures were measured on a 5,000-file repository over git's http-backend, not on these inputs:
+// they are printed with no ratio.
 //
-//	go run ./hack/bench/manager [-ocirepositories 500 -imagerepositories 100 -tags 1000]
+//	go run ./hack/bench/manager [-ocirepositories 500 -imagerepositories 100 -tags 1000 -gitrepositories 100]
 //
 // In docs/architecture.md it measures the whole flow from outside, as a user's cluster would run
 // it.
@@ -23,11 +27,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,6 +51,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
@@ -55,6 +62,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/azure/acr"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
+	"github.com/azimuth-gitops/azimuth/internal/testenv"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
@@ -62,15 +70,22 @@ const (
 	pushApplication = "flux-secret-app"
 	// nodeIdentity is the client ID of the node's managed identity node-kubelet, which has
 	// AcrPull through the management group; the controller reaches IMDS through connect-to.
-	nodeIdentity    = "4817e33f-6b74-4c56-b006-d543ddff26f0"
-	artifactRepo    = "bench/manifests"
-	artifactTag     = "1.0.0"
-	imageRepo       = "bench/image"
-	clockTicks      = 100 // USER_HZ: utime and stime in /proc/PID/stat are in 1/100 s on Linux
-	objectsInFlight = 16
-	pushesInFlight  = 8
-	idleWait        = 5 * time.Second
-	pollEvery       = 2 * time.Second
+	nodeIdentity = "4817e33f-6b74-4c56-b006-d543ddff26f0"
+	artifactRepo = "bench/manifests"
+	artifactTag  = "1.0.0"
+	imageRepo    = "bench/image"
+	// The built-in directory's Azure DevOps repository and its developer's PAT, which can read
+	// it (test/e2e/git_test.go).
+	adoOrg, adoProject, adoRepo = "azimuth-local", "fleet", "fleet-infra"
+	adoURL                      = "https://dev.azure.com/" + adoOrg + "/" + adoProject + "/_git/" + adoRepo
+	adoPAT                      = "azimuthlocalpatdonotuseelsewhere"
+	gitSecret                   = "git-pat"
+	gitBranch                   = "main"
+	clockTicks                  = 100 // USER_HZ: utime and stime in /proc/PID/stat are in 1/100 s on Linux
+	objectsInFlight             = 16
+	pushesInFlight              = 8
+	idleWait                    = 5 * time.Second
+	pollEvery                   = 2 * time.Second
 	// Flux's figures in PERFORMANCE.md, on a local API server: RSS of source-controller +
 	// image-reflector-controller idle; with 500 OCIRepositories + with 100 ImageRepositories
 	// of 1,000 tags and 100 ImagePolicies; ms of CPU per OCIRepository reconcile with 500 of
@@ -79,10 +94,15 @@ const (
 	fluxLoadedMiB                 = 112 + 148
 	fluxMsPerFirstRecon           = 15.6
 	fluxOCI, fluxImages, fluxTags = 500, 100, 1000 // the counts of those figures
+	// Flux's ms of CPU per unchanged GitRepository reconcile (PERFORMANCE.md, "The next
+	// integrations"): of a 5,000-file repository over git's http-backend, so not comparable
+	// with this command's few files in the local Azure DevOps.
+	fluxMsPerUnchangedGit = 7.8
 	// PERFORMANCE.md's targets for Azimuth.
-	targetIdleMiB             = 60
-	targetLoadedMiB           = 130
-	targetMsPerUnchangedRecon = 5.0
+	targetIdleMiB                = 60
+	targetLoadedMiB              = 130
+	targetMsPerUnchangedRecon    = 5.0
+	targetMsPerUnchangedGitRecon = 2.0
 )
 
 // Pdeathsig follows the thread that started the child: keep the main goroutine on the main
@@ -91,20 +111,21 @@ func init() { runtime.LockOSThread() }
 
 func main() {
 	var (
-		nOCI      = flag.Int("ocirepositories", 500, "OCIRepositories to create")
+		nOCI      = flag.Int("ocirepositories", 500, "OCIRepositories to create (0: none, and no OCIRepository rows)")
 		nImage    = flag.Int("imagerepositories", 100, "ImageRepositories to create, each with one ImagePolicy")
 		nTags     = flag.Int("tags", 1000, "tags of the image repository")
+		nGit      = flag.Int("gitrepositories", 100, "GitRepositories to create, all of one Azure DevOps repository")
 		nNS       = flag.Int("namespaces", 5, "namespaces to spread the objects over")
 		readyWait = flag.Duration("ready-timeout", 10*time.Minute, "how long to wait for the objects to become Ready, and for the reconciles")
 		keep      = flag.Bool("keep", false, "keep the temporary directory (controller log, artifacts)")
 	)
 	flag.Parse()
-	if *nOCI < 1 || *nImage < 0 || *nTags < 1 || *nNS < 1 || *nOCI > 10000 || *nImage > 10000 || *nTags > 10000 {
-		fmt.Fprintln(os.Stderr, "manager: counts out of range (1..10000)")
+	if *nOCI < 0 || *nImage < 0 || *nGit < 0 || *nTags < 1 || *nNS < 1 || *nOCI > 10000 || *nImage > 10000 || *nGit > 10000 || *nTags > 10000 || *nNS > 10000 {
+		fmt.Fprintln(os.Stderr, "manager: counts out of range (0..10000; -tags and -namespaces 1..10000)")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, config{oci: *nOCI, images: *nImage, tags: *nTags, namespaces: *nNS, readyWait: *readyWait, keep: *keep})
+	err := run(ctx, config{oci: *nOCI, images: *nImage, tags: *nTags, git: *nGit, namespaces: *nNS, readyWait: *readyWait, keep: *keep})
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
@@ -113,9 +134,9 @@ func main() {
 }
 
 type config struct {
-	oci, images, tags, namespaces int
-	readyWait                     time.Duration
-	keep                          bool
+	oci, images, tags, git, namespaces int
+	readyWait                          time.Duration
+	keep                               bool
 }
 
 func run(ctx context.Context, c config) (err error) {
@@ -153,10 +174,27 @@ func run(ctx context.Context, c config) (err error) {
 		return err
 	}
 	start := time.Now()
-	if err := pushSamples(ctx, env, host, c.tags); err != nil {
+	tags := 0
+	if c.images > 0 {
+		tags = c.tags
+	}
+	if err := pushSamples(ctx, env, host, c.oci > 0, tags); err != nil {
 		return err
 	}
-	logf("pushed %s:%s and %d tags of %s in %s", artifactRepo, artifactTag, c.tags, imageRepo, since(start))
+	switch {
+	case c.oci > 0:
+		logf("pushed %s:%s and %d tags of %s in %s", artifactRepo, artifactTag, tags, imageRepo, since(start))
+	case c.images > 0:
+		logf("pushed %d tags of %s in %s", tags, imageRepo, since(start))
+	}
+	var head string
+	if c.git > 0 {
+		start = time.Now()
+		if head, err = pushGit(ctx, env, tmp); err != nil {
+			return err
+		}
+		logf("pushed commit %s (%d files) to %s in %s", head, len(gitFiles), adoURL, since(start))
+	}
 
 	storage := filepath.Join(tmp, "storage")
 	if err := os.MkdirAll(storage, 0o700); err != nil {
@@ -185,90 +223,171 @@ func run(ctx context.Context, c config) (err error) {
 	}
 	cpu1, _ := cpuTime(child.pid())
 	logf("idle: %.1f MiB RSS, %.0f ms CPU over %s", mib(idle.rss), ms(cpu1-cpu0), idleWait)
+	r := results{idleMiB: mib(idle.rss)}
 
 	namespaces, err := createNamespaces(ctx, env.Client, c.namespaces)
 	if err != nil {
 		return err
 	}
-	firstCPU, err := firstReconciles(ctx, env.Client, host, namespaces, c, child)
-	if err != nil {
-		return err
+	var want tally // the objects that exist, all to be Ready
+	if c.oci > 0 {
+		want.oci = c.oci
+		cpu, err := firstReconciles(ctx, env.Client, namespaces, ociKind, c.oci, want, c.readyWait, child,
+			func() error { return createOCIRepositories(ctx, env.Client, host, namespaces, c.oci) })
+		if err != nil {
+			return err
+		}
+		r.msFirstRecon = ms(cpu) / float64(c.oci)
 	}
-	if err := createImageObjects(ctx, env.Client, host, namespaces, c.images); err != nil {
-		return err
+	if c.oci > 0 || c.images > 0 {
+		if err := createImageObjects(ctx, env.Client, host, namespaces, c.images); err != nil {
+			return err
+		}
+		want.repos, want.policies = c.images, c.images
+		start = time.Now()
+		if err := waitReady(ctx, env.Client, namespaces, want, c.readyWait, child); err != nil {
+			return err
+		}
+		logf("all %d objects Ready; the image objects in %s", c.oci+2*c.images, since(start))
+		if c.images > 0 {
+			if err := checkScans(ctx, env.Client, namespaces, c.tags); err != nil {
+				return err
+			}
+		}
+		loaded, err := rss(child.pid())
+		if err != nil {
+			return child.failed(err)
+		}
+		r.loadedMiB = mib(loaded.rss)
 	}
-	start = time.Now()
-	if err := waitReady(ctx, env.Client, namespaces, c, child); err != nil {
-		return err
-	}
-	logf("all %d objects Ready; the image objects in %s", c.oci+2*c.images, since(start))
-	if err := checkScans(ctx, env.Client, namespaces, c.tags); err != nil {
-		return err
-	}
-	loaded, err := rss(child.pid())
-	if err != nil {
-		return child.failed(err)
+	if c.oci > 0 {
+		cpu, writes, err := unchangedReconciles(ctx, env, namespaces, ociKind, c.oci, c.readyWait, child)
+		if err != nil {
+			return err
+		}
+		r.msUnchangedRecon, r.writesUnchanged = ms(cpu)/float64(c.oci), writes
 	}
 
-	start = time.Now()
-	before, err := cpuTime(child.pid())
-	if err != nil {
-		return child.failed(err)
+	if c.git > 0 {
+		if err := createGitSecrets(ctx, env.Client, namespaces); err != nil {
+			return err
+		}
+		want.git = c.git
+		cpu, err := firstReconciles(ctx, env.Client, namespaces, gitKind, c.git, want, c.readyWait, child,
+			func() error { return createGitRepositories(ctx, env.Client, namespaces, c.git) })
+		if err != nil {
+			return err
+		}
+		r.msFirstGit = ms(cpu) / float64(c.git)
+		stored, err := gitArtifacts(ctx, env.Client, namespaces)
+		if err != nil {
+			return err
+		}
+		// The fetches did the work measured: every artifact is of the commit pushed.
+		for name, a := range stored {
+			if want := gitBranch + "@sha1:" + head; a.Revision != want {
+				return fmt.Errorf("GitRepository %s: artifact revision %q, want %q", name, a.Revision, want)
+			}
+		}
+		loaded, err := rss(child.pid())
+		if err != nil {
+			return child.failed(err)
+		}
+		r.gitLoadedMiB = mib(loaded.rss)
+		cpu, writes, err := unchangedReconciles(ctx, env, namespaces, gitKind, c.git, c.readyWait, child)
+		if err != nil {
+			return err
+		}
+		r.msUnchangedGit, r.writesUnchangedGit = ms(cpu)/float64(c.git), writes
+		// An unchanged reconcile stores nothing: an artifact written again means the figure
+		// measured fetches, not unchanged reconciles.
+		after, err := gitArtifacts(ctx, env.Client, namespaces)
+		if err != nil {
+			return err
+		}
+		for name, a := range after {
+			if b := stored[name]; b.Digest != a.Digest || !b.LastUpdateTime.Equal(&a.LastUpdateTime) || b.Revision != a.Revision {
+				r.gitRewritten++
+			}
+		}
 	}
-	requested := time.Now().UTC().Format(time.RFC3339Nano)
-	if err := requestReconciles(ctx, env.Client, namespaces, c.oci, requested); err != nil {
-		return err
-	}
-	if err := waitHandled(ctx, env.Client, namespaces, c, requested, child); err != nil {
-		return err
-	}
-	after, err := cpuTime(child.pid())
-	if err != nil {
-		return child.failed(err)
-	}
-	wall := time.Since(start)
-	logf("%d unchanged reconciles in %s: %.0f ms CPU in all", c.oci, wall.Round(time.Millisecond), ms(after-before))
 	final, _ := rss(child.pid())
 
-	report(c, results{
-		idleMiB:          mib(idle.rss),
-		loadedMiB:        mib(loaded.rss),
-		msFirstRecon:     ms(firstCPU) / float64(c.oci),
-		msUnchangedRecon: ms(after-before) / float64(c.oci),
-	})
-	fmt.Printf("peak RSS (VmHWM) %.1f MiB; RSS after the reconciles %.1f MiB; idle CPU %.0f ms per %s.\n",
+	report(c, r)
+	fmt.Printf("peak RSS (VmHWM) %.1f MiB; RSS at the end %.1f MiB; idle CPU %.0f ms per %s.\n",
 		mib(final.hwm), mib(final.rss), ms(cpu1-cpu0), idleWait)
 	return child.alive()
 }
 
-// firstReconciles creates the OCIRepositories alone and returns the controller's CPU from
-// just before until every one is Ready: their first reconciles, as Flux's figure counts them.
-// It also counts the idle CPU of at most one poll interval after the last one.
-func firstReconciles(ctx context.Context, c client.Client, host string, namespaces []string, cfg config, child *controller) (time.Duration, error) {
+// firstReconciles creates n objects of k with create and returns the controller's CPU from
+// just before until want (every object that exists then) is Ready: their first reconciles, as
+// Flux's figures count them. It also counts the idle CPU of at most one poll interval after the
+// last one.
+func firstReconciles(ctx context.Context, c client.Client, namespaces []string, k kind, n int, want tally, timeout time.Duration, child *controller, create func() error) (time.Duration, error) {
 	before, err := cpuTime(child.pid())
 	if err != nil {
 		return 0, child.failed(err)
 	}
 	start := time.Now()
-	if err := createOCIRepositories(ctx, c, host, namespaces, cfg.oci); err != nil {
+	if err := create(); err != nil {
 		return 0, err
 	}
-	onlyOCI := cfg
-	onlyOCI.images = 0 // none exist yet
-	if err := waitReady(ctx, c, namespaces, onlyOCI, child); err != nil {
+	if err := waitReady(ctx, c, namespaces, want, timeout, child); err != nil {
 		return 0, err
 	}
 	after, err := cpuTime(child.pid())
 	if err != nil {
 		return 0, child.failed(err)
 	}
-	logf("%d OCIRepositories Ready in %s: %.0f ms CPU in all", cfg.oci, since(start), ms(after-before))
+	logf("%d %s Ready in %s: %.0f ms CPU in all", n, k.plural, since(start), ms(after-before))
 	return after - before, nil
 }
 
+// unchangedReconciles asks for a reconcile of each of the n objects of k, whose sources did
+// not change, and returns the controller's CPU from just before the requests until every one is
+// handled, and the API writes per reconcile over that time (-1 when the API server's metrics
+// could not be read): writes of every resource but leases, less this command's annotations.
+func unchangedReconciles(ctx context.Context, env *devenv.Env, namespaces []string, k kind, n int, timeout time.Duration, child *controller) (time.Duration, float64, error) {
+	writes0, werr := apiWrites(ctx, env.Kube.Config)
+	start := time.Now()
+	before, err := cpuTime(child.pid())
+	if err != nil {
+		return 0, 0, child.failed(err)
+	}
+	requested := time.Now().UTC().Format(time.RFC3339Nano)
+	if err := requestReconciles(ctx, env.Client, namespaces, k, n, requested); err != nil {
+		return 0, 0, err
+	}
+	if err := waitHandled(ctx, env.Client, namespaces, k, n, requested, timeout, child); err != nil {
+		return 0, 0, err
+	}
+	after, err := cpuTime(child.pid())
+	if err != nil {
+		return 0, 0, child.failed(err)
+	}
+	wall := time.Since(start)
+	logf("%d unchanged %s reconciles in %s: %.0f ms CPU in all", n, k.plural, wall.Round(time.Millisecond), ms(after-before))
+	writes := -1.0
+	if werr == nil {
+		var writes1 map[string]float64
+		if writes1, werr = apiWrites(ctx, env.Kube.Config); werr == nil {
+			total, detail := writesBetween(writes0, writes1, k.resource, n)
+			writes = total / float64(n)
+			logf("API writes meanwhile, less the %d annotations: %s", n, detail)
+		}
+	}
+	if werr != nil {
+		logf("no API write count: %v", werr)
+	}
+	return after - before, writes, nil
+}
+
 type results struct {
-	idleMiB, loadedMiB             float64
-	msFirstRecon, msUnchangedRecon float64
+	idleMiB, loadedMiB, gitLoadedMiB    float64
+	msFirstRecon, msUnchangedRecon      float64
+	msFirstGit, msUnchangedGit          float64
+	writesUnchanged, writesUnchangedGit float64 // per reconcile; -1 when unknown
+	gitRewritten                        int     // artifacts written again by unchanged reconciles
 }
 
 // report prints each figure beside the reference of the same kind: a Flux figure measured
@@ -288,35 +407,79 @@ func report(c config, r results) {
 		}
 		return "misses the target"
 	}
+	writes := func(w float64) string {
+		if w < 0 {
+			return "unknown"
+		}
+		return fmt.Sprintf("%.2f", w)
+	}
 
 	row("idle RSS", fmtUnit(r.idleMiB, "MiB"), fmt.Sprintf("Flux %d MiB (source 75 + image-reflector 50)", fluxIdleMiB), ratio(fluxIdleMiB, r.idleMiB))
 	row("", "", fmt.Sprintf("target <= %.0f MiB", float64(targetIdleMiB)), target(r.idleMiB, targetIdleMiB))
 
-	first := fmt.Sprintf("ms CPU per first OCIRepository reconcile (%d)", c.oci)
-	if c.oci == fluxOCI {
-		row(first, fmtUnit(r.msFirstRecon, "ms"), fmt.Sprintf("Flux %.1f ms, first reconciles of 500", fluxMsPerFirstRecon), ratio(fluxMsPerFirstRecon, r.msFirstRecon))
-	} else {
-		row(first, fmtUnit(r.msFirstRecon, "ms"), "no reference (Flux's is at 500 OCIRepositories)", "")
+	if c.oci > 0 {
+		first := fmt.Sprintf("ms CPU per first OCIRepository reconcile (%d)", c.oci)
+		if c.oci == fluxOCI {
+			row(first, fmtUnit(r.msFirstRecon, "ms"), fmt.Sprintf("Flux %.1f ms, first reconciles of 500", fluxMsPerFirstRecon), ratio(fluxMsPerFirstRecon, r.msFirstRecon))
+		} else {
+			row(first, fmtUnit(r.msFirstRecon, "ms"), "no reference (Flux's is at 500 OCIRepositories)", "")
+		}
 	}
 
-	loaded := fmt.Sprintf("RSS, %d OCIRepos + %d ImageRepos/Policies Ready", c.oci, c.images)
-	if atFluxCounts {
-		row(loaded, fmtUnit(r.loadedMiB, "MiB"), fmt.Sprintf("Flux %d MiB (source 112 + image-reflector 148)", fluxLoadedMiB), ratio(fluxLoadedMiB, r.loadedMiB))
-		row("", "", fmt.Sprintf("target <= %.0f MiB", float64(targetLoadedMiB)), target(r.loadedMiB, targetLoadedMiB))
-	} else {
-		row(loaded, fmtUnit(r.loadedMiB, "MiB"), "no reference (Flux's and the target are at the defaults)", "")
+	if c.oci > 0 || c.images > 0 {
+		loaded := fmt.Sprintf("RSS, %d OCIRepos + %d ImageRepos/Policies Ready", c.oci, c.images)
+		if atFluxCounts {
+			row(loaded, fmtUnit(r.loadedMiB, "MiB"), fmt.Sprintf("Flux %d MiB (source 112 + image-reflector 148)", fluxLoadedMiB), ratio(fluxLoadedMiB, r.loadedMiB))
+			row("", "", fmt.Sprintf("target <= %.0f MiB", float64(targetLoadedMiB)), target(r.loadedMiB, targetLoadedMiB))
+		} else {
+			row(loaded, fmtUnit(r.loadedMiB, "MiB"), "no reference (Flux's and the target are at the defaults)", "")
+		}
 	}
 
-	row(fmt.Sprintf("ms CPU per unchanged OCIRepository reconcile (%d)", c.oci), fmtUnit(r.msUnchangedRecon, "ms"),
-		fmt.Sprintf("target <= %.2f ms (no Flux figure)", targetMsPerUnchangedRecon), target(r.msUnchangedRecon, targetMsPerUnchangedRecon))
+	if c.oci > 0 {
+		row(fmt.Sprintf("ms CPU per unchanged OCIRepository reconcile (%d)", c.oci), fmtUnit(r.msUnchangedRecon, "ms"),
+			fmt.Sprintf("target <= %.2f ms (no Flux figure)", targetMsPerUnchangedRecon), target(r.msUnchangedRecon, targetMsPerUnchangedRecon))
+		row("API writes per unchanged OCIRepository reconcile", writes(r.writesUnchanged), "1 = the request's lastHandledReconcileAt (no Flux figure)", "")
+	}
+
+	if c.git > 0 {
+		row(fmt.Sprintf("ms CPU per first GitRepository fetch (%d)", c.git), fmtUnit(r.msFirstGit, "ms"),
+			"no reference (Flux's: one 5,000-file repository)", "")
+		if c.oci > 0 || c.images > 0 {
+			row(fmt.Sprintf("RSS, the above + %d GitRepos Ready", c.git), fmtUnit(r.gitLoadedMiB, "MiB"), "no reference (none counts GitRepositories)", "")
+		} else {
+			row(fmt.Sprintf("RSS, %d GitRepos Ready", c.git), fmtUnit(r.gitLoadedMiB, "MiB"), "no reference (none counts GitRepositories)", "")
+		}
+		row(fmt.Sprintf("ms CPU per unchanged GitRepository reconcile (%d)", c.git), fmtUnit(r.msUnchangedGit, "ms"),
+			fmt.Sprintf("target <= %.2f ms", targetMsPerUnchangedGitRecon), target(r.msUnchangedGit, targetMsPerUnchangedGitRecon))
+		row("", "", fmt.Sprintf("Flux %.1f ms: 5,000-file repo, git http-backend", fluxMsPerUnchangedGit), "no ratio: other inputs")
+		row("API writes per unchanged GitRepository reconcile", writes(r.writesUnchangedGit), "1 = the request's lastHandledReconcileAt", "")
+		row("", "", "Flux 5: 5,000-file repo, git http-backend", "no ratio: other inputs")
+	}
 
 	fmt.Printf("\nratio: Flux / Azimuth, higher is better, only against a Flux figure of the same kind. Flux's figures\n")
 	fmt.Printf("(PERFORMANCE.md, \"Artifacts and the manager\") add source-controller and image-reflector-controller,\n")
 	fmt.Printf("measured on a local API server at -ocirepositories %d -imagerepositories %d -tags %d.\n", fluxOCI, fluxImages, fluxTags)
+	if c.git > 0 {
+		fmt.Printf("Flux's GitRepository figures (\"The next integrations\") are of a 5,000-file repository over git's\n")
+		fmt.Printf("http-backend; these %d GitRepositories fetch one %d-file commit from the local Azure DevOps over\n", c.git, len(gitFiles))
+		fmt.Printf("HTTPS with a PAT: their figures stand beside the targets alone. %d of %d artifacts were written\n", r.gitRewritten, c.git)
+		fmt.Printf("again by the unchanged reconciles (the requests to Azure DevOps are not counted here: devenv does\n")
+		fmt.Printf("not pass azurelocal's ObserveDevOps through).\n")
+	}
+	if c.oci > 0 || c.git > 0 {
+		fmt.Printf("API writes: apiserver_request_total's POST, PUT, PATCH and DELETE over the unchanged reconciles,\n")
+		fmt.Printf("less the API server's own (leases, endpoints) and this command's annotations. A requested\n")
+		fmt.Printf("reconcile must record the request in status.lastHandledReconcileAt: 1 per reconcile is that alone.\n")
+	}
 }
 
-// pushSamples pushes one OCI artifact and tags tags of one small image, as flux-secret-app.
-func pushSamples(ctx context.Context, env *devenv.Env, host string, tags int) error {
+// pushSamples pushes one OCI artifact if withArtifact and tags tags of one small image, as
+// flux-secret-app.
+func pushSamples(ctx context.Context, env *devenv.Env, host string, withArtifact bool, tags int) error {
+	if !withArtifact && tags == 0 {
+		return nil
+	}
 	tenant, app, err := pushApp(env.Azure.Directory())
 	if err != nil {
 		return err
@@ -336,16 +499,21 @@ func pushSamples(ctx context.Context, env *devenv.Env, host string, tags int) er
 		remote.WithAuthFromKeychain(acr.NewKeychain(cred, &acr.KeychainOptions{Transport: rt})),
 		remote.WithTransport(rt), remote.WithContext(ctx),
 	}
-	art, err := artifact()
-	if err != nil {
-		return err
+	if withArtifact {
+		art, err := artifact()
+		if err != nil {
+			return err
+		}
+		ref, err := name.ParseReference(host + "/" + artifactRepo + ":" + artifactTag)
+		if err != nil {
+			return err
+		}
+		if err := remote.Write(ref, art, opts...); err != nil {
+			return fmt.Errorf("pushing %s: %w", ref, err)
+		}
 	}
-	ref, err := name.ParseReference(host + "/" + artifactRepo + ":" + artifactTag)
-	if err != nil {
-		return err
-	}
-	if err := remote.Write(ref, art, opts...); err != nil {
-		return fmt.Errorf("pushing %s: %w", ref, err)
+	if tags == 0 {
+		return nil
 	}
 	img, err := image()
 	if err != nil {
@@ -390,6 +558,51 @@ func pushSamples(ctx context.Context, env *devenv.Env, host string, tags int) er
 		return firstErr
 	}
 	return ctx.Err()
+}
+
+// gitFiles are the commit pushed to Azure DevOps: a few YAML files, as a fleet repository holds.
+var gitFiles = map[string]string{
+	"apps/bench/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - configmap.yaml\n  - service.yaml\n",
+	"apps/bench/configmap.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bench\ndata:\n  key: value\n",
+	"apps/bench/service.yaml":       "apiVersion: v1\nkind: Service\nmetadata:\n  name: bench\nspec:\n  ports:\n    - port: 80\n",
+	"clusters/bench/apps.yaml":      "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\nspec:\n  interval: 1h\n  path: ./apps/bench\n  sourceRef:\n    kind: GitRepository\n    name: fleet-infra\n",
+}
+
+// pushGit commits gitFiles to the local Azure DevOps repository's main branch, as a developer's
+// push would (test/e2e/git_test.go), and returns the commit.
+func pushGit(ctx context.Context, env *devenv.Env, tmp string) (string, error) {
+	bare, err := env.Azure.DevOps().RepoPath(adoOrg, adoProject, adoRepo)
+	if err != nil {
+		return "", err
+	}
+	work := filepath.Join(tmp, "git-work")
+	for path, content := range gitFiles {
+		file := filepath.Join(work, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+			return "", err
+		}
+	}
+	git := func(args ...string) (string, error) {
+		out, err := testenv.GitCommand(ctx, work, args...).CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("git %s: %w\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out)), nil
+	}
+	for _, args := range [][]string{
+		{"init", "-q", "-b", gitBranch},
+		{"add", "."},
+		{"commit", "-q", "-m", "bench"},
+		{"push", "-q", "--force", bare, "HEAD:" + gitBranch},
+	} {
+		if _, err := git(args...); err != nil {
+			return "", err
+		}
+	}
+	return git("rev-parse", "HEAD")
 }
 
 // tagName is the i-th tag: 1.0.0, 1.0.1, ... 1.9.99, all semver.
@@ -529,7 +742,7 @@ func createOCIRepositories(ctx context.Context, c client.Client, host string, na
 	objs := make([]client.Object, n)
 	for i := range objs {
 		objs[i] = &sourcev1.OCIRepository{
-			ObjectMeta: metav1.ObjectMeta{Namespace: namespaces[i%len(namespaces)], Name: fmt.Sprintf("oci-%d", i)},
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespaces[i%len(namespaces)], Name: ociKind.name(i)},
 			Spec: sourcev1.OCIRepositorySpec{
 				URL:       "oci://" + host + "/" + artifactRepo,
 				Reference: &sourcev1.OCIRepositoryRef{Tag: artifactTag},
@@ -540,6 +753,54 @@ func createOCIRepositories(ctx context.Context, c client.Client, host string, na
 	}
 	logf("creating %d OCIRepositories in %d namespaces", n, len(namespaces))
 	return forEach(len(objs), func(i int) error { return c.Create(ctx, objs[i]) })
+}
+
+// createGitSecrets creates the developer's PAT secret in every namespace, as the e2e tests do.
+func createGitSecrets(ctx context.Context, c client.Client, namespaces []string) error {
+	for _, ns := range namespaces {
+		if err := c.Create(ctx, &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: gitSecret},
+			StringData: map[string]string{"username": "git", "password": adoPAT},
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func createGitRepositories(ctx context.Context, c client.Client, namespaces []string, n int) error {
+	objs := make([]client.Object, n)
+	for i := range objs {
+		objs[i] = &sourcev1.GitRepository{
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespaces[i%len(namespaces)], Name: gitKind.name(i)},
+			Spec: sourcev1.GitRepositorySpec{
+				URL:       adoURL,
+				SecretRef: &meta.LocalObjectReference{Name: gitSecret},
+				Reference: &sourcev1.GitRepositoryRef{Branch: gitBranch},
+				Interval:  metav1.Duration{Duration: time.Hour},
+			},
+		}
+	}
+	logf("creating %d GitRepositories of %s in %d namespaces", n, adoURL, len(namespaces))
+	return forEach(len(objs), func(i int) error { return c.Create(ctx, objs[i]) })
+}
+
+// gitArtifacts returns the artifact of every GitRepository by namespace/name.
+func gitArtifacts(ctx context.Context, c client.Client, namespaces []string) (map[string]meta.Artifact, error) {
+	artifacts := map[string]meta.Artifact{}
+	for _, ns := range namespaces {
+		var l sourcev1.GitRepositoryList
+		if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
+			return nil, err
+		}
+		for _, o := range l.Items {
+			if o.Status.Artifact == nil {
+				return nil, fmt.Errorf("GitRepository %s/%s has no artifact", ns, o.Name)
+			}
+			artifacts[ns+"/"+o.Name] = *o.Status.Artifact
+		}
+	}
+	return artifacts, nil
 }
 
 // createImageObjects creates n ImageRepositories, each with one ImagePolicy.
@@ -601,15 +862,73 @@ type conditioned interface {
 	meta.ObjectWithConditions
 }
 
+// kind is what the unchanged reconciles need of a kind of object.
+type kind struct {
+	plural   string // as logged: "OCIRepositories"
+	prefix   string // the i-th object is prefix-i
+	resource string // the API server's resource
+	// object is an object of the kind, to patch; handled counts the objects of ns whose
+	// status.lastHandledReconcileAt is requested.
+	object  func(ns, name string) client.Object
+	handled func(ctx context.Context, c client.Client, ns, requested string) (int, error)
+}
+
+func (k kind) name(i int) string { return fmt.Sprintf("%s-%d", k.prefix, i) }
+
+var (
+	ociKind = kind{
+		plural: "OCIRepositories", prefix: "oci", resource: "ocirepositories",
+		object: func(ns, name string) client.Object {
+			return &sourcev1.OCIRepository{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		},
+		handled: func(ctx context.Context, c client.Client, ns, requested string) (int, error) {
+			var l sourcev1.OCIRepositoryList
+			if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
+				return 0, err
+			}
+			n := 0
+			for _, o := range l.Items {
+				if o.Status.LastHandledReconcileAt == requested {
+					n++
+				}
+			}
+			return n, nil
+		},
+	}
+	gitKind = kind{
+		plural: "GitRepositories", prefix: "git", resource: "gitrepositories",
+		object: func(ns, name string) client.Object {
+			return &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
+		},
+		handled: func(ctx context.Context, c client.Client, ns, requested string) (int, error) {
+			var l sourcev1.GitRepositoryList
+			if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
+				return 0, err
+			}
+			n := 0
+			for _, o := range l.Items {
+				if o.Status.LastHandledReconcileAt == requested {
+					n++
+				}
+			}
+			return n, nil
+		},
+	}
+)
+
+// tally counts objects of each kind.
+type tally struct{ oci, repos, policies, git int }
+
 // counts lists every kind and counts the objects that pass ok.
-func counts(ctx context.Context, c client.Client, namespaces []string, ok func(conditioned) bool) (oci, repos, policies int, notOK string, err error) {
+func counts(ctx context.Context, c client.Client, namespaces []string, ok func(conditioned) bool) (t tally, notOK string, err error) {
 	for _, ns := range namespaces {
 		var ol sourcev1.OCIRepositoryList
 		var rl imagev1.ImageRepositoryList
 		var pl imagev1.ImagePolicyList
-		for _, l := range []client.ObjectList{&ol, &rl, &pl} {
+		var gl sourcev1.GitRepositoryList
+		for _, l := range []client.ObjectList{&ol, &rl, &pl, &gl} {
 			if err := c.List(ctx, l, client.InNamespace(ns)); err != nil {
-				return 0, 0, 0, "", err
+				return tally{}, "", err
 			}
 		}
 		count := func(o conditioned, n *int) {
@@ -620,16 +939,19 @@ func counts(ctx context.Context, c client.Client, namespaces []string, ok func(c
 			}
 		}
 		for i := range ol.Items {
-			count(&ol.Items[i], &oci)
+			count(&ol.Items[i], &t.oci)
 		}
 		for i := range rl.Items {
-			count(&rl.Items[i], &repos)
+			count(&rl.Items[i], &t.repos)
 		}
 		for i := range pl.Items {
-			count(&pl.Items[i], &policies)
+			count(&pl.Items[i], &t.policies)
+		}
+		for i := range gl.Items {
+			count(&gl.Items[i], &t.git)
 		}
 	}
-	return oci, repos, policies, notOK, nil
+	return t, notOK, nil
 }
 
 func describe(o conditioned) string {
@@ -640,18 +962,22 @@ func describe(o conditioned) string {
 	return s
 }
 
-func waitReady(ctx context.Context, c client.Client, namespaces []string, cfg config, child *controller) error {
+// waitReady waits until the objects of want are all Ready.
+func waitReady(ctx context.Context, c client.Client, namespaces []string, want tally, timeout time.Duration, child *controller) error {
 	ready := func(o conditioned) bool { return apimeta.IsStatusConditionTrue(o.GetConditions(), meta.ReadyCondition) }
-	return poll(ctx, cfg.readyWait, child, func() (bool, string, error) {
-		oci, repos, policies, notReady, err := counts(ctx, c, namespaces, ready)
+	return poll(ctx, timeout, child, func() (bool, string, error) {
+		got, notReady, err := counts(ctx, c, namespaces, ready)
 		if err != nil {
 			return false, "", err
 		}
-		msg := fmt.Sprintf("Ready: %d/%d OCIRepositories, %d/%d ImageRepositories, %d/%d ImagePolicies", oci, cfg.oci, repos, cfg.images, policies, cfg.images)
+		msg := fmt.Sprintf("Ready: %d/%d OCIRepositories, %d/%d ImageRepositories, %d/%d ImagePolicies", got.oci, want.oci, got.repos, want.repos, got.policies, want.policies)
+		if want.git > 0 {
+			msg += fmt.Sprintf(", %d/%d GitRepositories", got.git, want.git)
+		}
 		if notReady != "" {
 			msg += "; e.g. " + notReady
 		}
-		return oci == cfg.oci && repos == cfg.images && policies == cfg.images, msg, nil
+		return got == want, msg, nil
 	})
 }
 
@@ -682,30 +1008,25 @@ func checkScans(ctx context.Context, c client.Client, namespaces []string, tags 
 	return nil
 }
 
-func requestReconciles(ctx context.Context, c client.Client, namespaces []string, n int, requested string) error {
+func requestReconciles(ctx context.Context, c client.Client, namespaces []string, k kind, n int, requested string) error {
 	patch := []byte(fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, meta.ReconcileRequestAnnotation, requested))
-	logf("annotating %d OCIRepositories with %s=%s", n, meta.ReconcileRequestAnnotation, requested)
+	logf("annotating %d %s with %s=%s", n, k.plural, meta.ReconcileRequestAnnotation, requested)
 	return forEach(n, func(i int) error {
-		o := &sourcev1.OCIRepository{ObjectMeta: metav1.ObjectMeta{Namespace: namespaces[i%len(namespaces)], Name: fmt.Sprintf("oci-%d", i)}}
-		return c.Patch(ctx, o, client.RawPatch(client.Merge.Type(), patch))
+		return c.Patch(ctx, k.object(namespaces[i%len(namespaces)], k.name(i)), client.RawPatch(client.Merge.Type(), patch))
 	})
 }
 
-func waitHandled(ctx context.Context, c client.Client, namespaces []string, cfg config, requested string, child *controller) error {
-	return poll(ctx, cfg.readyWait, child, func() (bool, string, error) {
+func waitHandled(ctx context.Context, c client.Client, namespaces []string, k kind, n int, requested string, timeout time.Duration, child *controller) error {
+	return poll(ctx, timeout, child, func() (bool, string, error) {
 		handled := 0
 		for _, ns := range namespaces {
-			var l sourcev1.OCIRepositoryList
-			if err := c.List(ctx, &l, client.InNamespace(ns)); err != nil {
+			h, err := k.handled(ctx, c, ns, requested)
+			if err != nil {
 				return false, "", err
 			}
-			for _, o := range l.Items {
-				if o.Status.LastHandledReconcileAt == requested {
-					handled++
-				}
-			}
+			handled += h
 		}
-		return handled == cfg.oci, fmt.Sprintf("handled: %d/%d OCIRepositories", handled, cfg.oci), nil
+		return handled == n, fmt.Sprintf("handled: %d/%d %s", handled, n, k.plural), nil
 	})
 }
 
@@ -838,4 +1159,111 @@ func fmtUnit(v float64, unit string) string {
 
 func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+// apiServerOwn are the resources the API server writes by itself, left out of the writes counted.
+var apiServerOwn = []string{"leases", "endpoints", "endpointslices"}
+
+// apiWrites reads the API server's apiserver_request_total and returns the requests that
+// write, by "VERB resource[/subresource]"; dry runs count, as PERFORMANCE.md counts them.
+func apiWrites(ctx context.Context, cfg *rest.Config) (map[string]float64, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	base := cfg.Host
+	if !strings.Contains(base, "://") {
+		base = "https://" + base
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	const metric = "apiserver_request_total{"
+	writes := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, metric) {
+			continue
+		}
+		end := strings.LastIndexByte(line, '}')
+		if end < 0 {
+			continue
+		}
+		labels := parseLabels(line[len(metric):end])
+		switch labels["verb"] {
+		case "POST", "PUT", "PATCH", "APPLY", "DELETE", "DELETECOLLECTION":
+		default:
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(line[end+1:]), 64)
+		if err != nil {
+			continue
+		}
+		key := labels["verb"] + " " + labels["resource"]
+		if sub := labels["subresource"]; sub != "" {
+			key += "/" + sub
+		}
+		writes[key] += v
+	}
+	return writes, sc.Err()
+}
+
+// parseLabels parses Prometheus text-format labels: name="value",...
+func parseLabels(s string) map[string]string {
+	labels := map[string]string{}
+	for s != "" {
+		eq := strings.IndexByte(s, '=')
+		if eq < 0 || eq+1 >= len(s) || s[eq+1] != '"' {
+			break
+		}
+		name, rest := s[:eq], s[eq+2:]
+		var value strings.Builder
+		i := 0
+		for ; i < len(rest) && rest[i] != '"'; i++ {
+			if rest[i] == '\\' && i+1 < len(rest) {
+				i++
+			}
+			value.WriteByte(rest[i])
+		}
+		labels[name] = value.String()
+		s = strings.TrimPrefix(rest[min(i+1, len(rest)):], ",")
+	}
+	return labels
+}
+
+// writesBetween returns the writes from before to after but the API server's own bookkeeping
+// (leases, endpoints, on a clock, not by reconciles) and this command's own n merge patches of
+// resource, and the writes by kind.
+func writesBetween(before, after map[string]float64, resource string, n int) (float64, string) {
+	var (
+		total  float64
+		detail []string
+	)
+	for key, v := range after {
+		d := v - before[key]
+		if key == "PATCH "+resource {
+			d -= float64(n)
+		}
+		if d <= 0 || slices.Contains(apiServerOwn, key[strings.IndexByte(key, ' ')+1:]) {
+			continue
+		}
+		total += d
+		detail = append(detail, fmt.Sprintf("%s %.0f", key, d))
+	}
+	if len(detail) == 0 {
+		return 0, "none"
+	}
+	slices.Sort(detail)
+	return total, strings.Join(detail, ", ")
 }
