@@ -72,8 +72,7 @@ status:
 		t.Errorf("decoded %+v", o)
 	}
 	// Fields Azimuth does not implement yet are not in its schema.
-	for _, field := range []string{"spec:\n  gitImplementation: go-git\n", "spec:\n  accessFrom: {}\n",
-		"spec:\n  recurseSubmodules: true\n"} {
+	for _, field := range []string{"spec:\n  gitImplementation: go-git\n", "spec:\n  accessFrom: {}\n"} {
 		if err := yaml.UnmarshalStrict([]byte(field), &GitRepository{}); err == nil {
 			t.Errorf("%q decoded; Azimuth does not implement it", field)
 		}

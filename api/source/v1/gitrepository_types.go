@@ -128,6 +128,11 @@ type GitRepositorySpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 
+	// RecurseSubmodules also fetches the commit's submodules, with the same credentials, into
+	// the artifact.
+	// +optional
+	RecurseSubmodules bool `json:"recurseSubmodules,omitempty"`
+
 	// Include copies the artifacts of other GitRepositories of the namespace into this one's.
 	// +kubebuilder:validation:MaxItems=256
 	// +optional
@@ -245,6 +250,10 @@ type GitRepositoryStatus struct {
 	// ObservedIgnore is the spec.ignore the artifact was built with.
 	// +optional
 	ObservedIgnore *string `json:"observedIgnore,omitempty"`
+
+	// ObservedRecurseSubmodules is the spec.recurseSubmodules the artifact was built with.
+	// +optional
+	ObservedRecurseSubmodules bool `json:"observedRecurseSubmodules,omitempty"`
 
 	// IncludedArtifacts are the artifacts of spec.include the artifact was built with, in
 	// spec.include's order.

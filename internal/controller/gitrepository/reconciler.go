@@ -78,7 +78,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	}
 	if a := obj.Status.Artifact; a != nil && a.Revision == target.Revision && r.Storage.Exists(a) &&
 		equalPtr(obj.Status.ObservedIgnore, obj.Spec.Ignore) && slices.Equal(obj.Status.ObservedSparseCheckout, obj.Spec.SparseCheckout) &&
-		verifiedAs(obj) && sameIncludes(obj, includes) {
+		verifiedAs(obj) && sameIncludes(obj, includes) && obj.Status.ObservedRecurseSubmodules == obj.Spec.RecurseSubmodules {
 		status.Succeeded(obj, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision), sourcev1.FetchFailedCondition)
 		return nil
 	}
@@ -89,6 +89,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	}
 	obj.Status.Artifact, obj.Status.ObservedIgnore, obj.Status.ObservedSparseCheckout = a, obj.Spec.Ignore, obj.Spec.SparseCheckout
 	obj.Status.IncludedArtifacts, obj.Status.ObservedInclude = includes, obj.Spec.Include
+	obj.Status.ObservedRecurseSubmodules = obj.Spec.RecurseSubmodules
 	if len(includes) == 0 {
 		obj.Status.IncludedArtifacts = nil
 	}
@@ -121,7 +122,13 @@ func (r *Reconciler) store(ctx context.Context, obj *sourcev1.GitRepository, rem
 	if err := r.verify(ctx, obj, checkout, target); err != nil {
 		return nil, err
 	}
-	tree, err := newSparseFS(checkout.Tree, obj.Spec.SparseCheckout)
+	tree := checkout.Tree
+	if obj.Spec.RecurseSubmodules {
+		if tree, err = r.withSubmodules(ctx, remote, checkout, obj.Spec.URL, tmp, maxSubmoduleDepth); err != nil {
+			return nil, err
+		}
+	}
+	tree, err = newSparseFS(tree, obj.Spec.SparseCheckout)
 	if err != nil {
 		return nil, status.Stall(sourcev1.GitOperationFailedReason, err)
 	}

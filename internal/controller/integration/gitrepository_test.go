@@ -32,6 +32,7 @@ func gitRepositoryCases() []testCase {
 		{"credentials from secretRef", testGitCredentials},
 		{"commit and tag signatures verified", testGitVerify},
 		{"include another GitRepository's artifact", testGitInclude},
+		{"submodules", testGitSubmodules},
 		{"an unknown branch is retried; a non-ADO url with provider azure stalls", testGitFailures},
 	}
 }
@@ -354,5 +355,35 @@ func testGitInclude(t *testing.T, h *harness) {
 	h.waitFor(t, missing, "include unavailable", is(missing, sourcev1.IncludeUnavailableCondition, metav1.ConditionTrue, meta.DependencyNotReadyReason))
 	if msg := condition(missing, meta.ReadyCondition).Message; !strings.Contains(msg, "GitRepository 'nowhere'") {
 		t.Errorf("message: %s", msg)
+	}
+}
+
+// spec.recurseSubmodules puts the submodule's recorded commit into the artifact, with the
+// parent's credentials; without it, the submodule's directory stays out.
+func testGitSubmodules(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	srv := startGitServer(t, "", "")
+	libURL, libWork := srv.repo(t, "lib", map[string]string{"lib.yaml": "v1\n"})
+	libHead := testenv.Git(t, libWork, "rev-parse", "HEAD")
+	srv.commit(t, libWork, map[string]string{"lib.yaml": "v2, not recorded by the parent\n"})
+	appURL, appWork := srv.repo(t, "app", map[string]string{"app.yaml": "a\n"})
+	testenv.Git(t, appWork, "-c", "protocol.allow=always", "submodule", "add", "-q", libURL, "vendor/lib")
+	testenv.Git(t, filepath.Join(appWork, "vendor/lib"), "checkout", "-q", libHead)
+	testenv.Git(t, appWork, "add", ".")
+	testenv.Git(t, appWork, "commit", "-q", "-m", "lib")
+	testenv.Git(t, appWork, "push", "-q", "origin", "main")
+	appHead := testenv.Git(t, appWork, "rev-parse", "HEAD")
+
+	with := gitRepository(ns, "with", appURL, &sourcev1.GitRepositoryRef{Branch: "main"})
+	with.Spec.RecurseSubmodules = true
+	without := gitRepository(ns, "without", appURL, &sourcev1.GitRepositoryRef{Branch: "main"})
+	h.create(t, with, without)
+	h.waitFor(t, with, "ready", ready(with))
+	h.waitFor(t, without, "ready", ready(without))
+	// .gitmodules is a version control file, which artifacts leave out.
+	expectGitArtifact(t, with, "main@sha1:"+appHead, map[string]string{"app.yaml": "a\n", "vendor/lib/lib.yaml": "v1\n"})
+	expectGitArtifact(t, without, "main@sha1:"+appHead, map[string]string{"app.yaml": "a\n"})
+	if !with.Status.ObservedRecurseSubmodules {
+		t.Error("status.observedRecurseSubmodules is false")
 	}
 }
