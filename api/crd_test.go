@@ -24,9 +24,8 @@ var crdFiles = []struct {
 	absent   []string // spec fields Flux has and Azimuth does not implement
 }{
 	{"source.toolkit.fluxcd.io_ocirepositories.yaml", []string{"v1", "v1beta2"}, []string{"verify"}},
-	// Flux 2.6 also serves GitRepository at v1beta1 (deprecated, dropped in 2.7), which Azimuth
-	// does not serve yet; gitImplementation and accessFrom are Flux v1beta2 fields its v1 dropped.
-	{"source.toolkit.fluxcd.io_gitrepositories.yaml", []string{"v1", "v1beta2"}, []string{"gitImplementation", "accessFrom"}},
+	// gitImplementation and accessFrom are Flux v1beta1/v1beta2 fields its v1 dropped.
+	{"source.toolkit.fluxcd.io_gitrepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"gitImplementation", "accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
 }
