@@ -136,6 +136,7 @@ func TestBrief(t *testing.T) {
 	}{
 		{"successful scan: found 4 tags", true, "successful scan: found 4 tags"},
 		{"stored artifact for digest '1.1.0@" + digest + "'", true, "stored artifact for digest '1.1.0@sha256:0123456789ab…'"},
+		{"stored artifact for revision 'main@sha1:" + strings.Repeat("0123456789", 4) + "'", true, "stored artifact for revision 'main@sha1:012345678901…'"},
 		{"Latest image tag for 'azimuthlocal.azurecr.io/samples/podinfo' resolved to 6.7.1", true,
 			"Latest image tag for 'azimuthlo…mples/podinfo' resolved to 6.7.1"},
 		{"workload identity (client ID bca54e62-4c56-40ce-9b34-044a9a5f57b4, tenant 2e811126-9388-40f9-a8e4-23ac7e094717) from service account team-denied/source was refused", false,

@@ -201,7 +201,7 @@ func (t Table) Write(w io.Writer) error {
 }
 
 var (
-	digestPattern = regexp.MustCompile(`sha256:[0-9a-f]{12}[0-9a-f]{52}`)
+	digestPattern = regexp.MustCompile(`sha256:[0-9a-f]{12}[0-9a-f]{52}|sha1:[0-9a-f]{12}[0-9a-f]{28}`)
 	guidPattern   = regexp.MustCompile(`\b([0-9a-fA-F]{8})-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`)
 )
 
@@ -210,7 +210,10 @@ var (
 // "resolved to 6.7.1"), and any other its end (the whole message follows the table).
 func brief(message string, ready bool) string {
 	s := strings.Join(strings.Fields(message), " ")
-	s = digestPattern.ReplaceAllStringFunc(s, func(d string) string { return d[:len("sha256:")+12] + "…" })
+	s = digestPattern.ReplaceAllStringFunc(s, func(d string) string {
+		algorithm, hex, _ := strings.Cut(d, ":")
+		return algorithm + ":" + hex[:12] + "…"
+	})
 	s = guidPattern.ReplaceAllString(s, "$1…")
 	runes := []rune(s)
 	if len(runes) <= messageWidth {
