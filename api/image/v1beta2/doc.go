@@ -4,7 +4,7 @@
 //
 // Flux's v1beta2 and v1 image kinds have the same fields (Flux converts between them with the
 // CRD conversion strategy None; v1beta2's deprecated status.latestImage and
-// status.observedPreviousImage are not implemented by Azimuth, so they are absent here), so
+// status.observedPreviousImage, which Azimuth leaves out, are absent here), so
 // this package declares the v1beta2 kinds around v1's spec and status types: the schemas
 // cannot drift apart, and the API server converts by relabelling the object. The storage
 // version is v1, and the controllers use only v1.

@@ -10,7 +10,7 @@ import (
 // manifests written for Flux 2.0 to 2.5 apply unchanged. It declares v1's spec and status,
 // like OCIRepository, and not Flux's own v1beta2 GitRepository: the fields of that one
 // which Flux's v1 dropped (spec.gitImplementation, spec.accessFrom, status.url,
-// status.contentConfigChecksum) are not implemented, and with the conversion strategy None a
+// status.contentConfigChecksum) are left out, and with the conversion strategy None a
 // v1beta2 that declared fewer fields than v1 would hide v1's fields from v1beta2 readers.
 
 // +kubebuilder:object:root=true
