@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Checks, and where it can installs, what `make tools` needs on a fresh Debian machine:
-# Go 1.26 (not installed here: it is the machine's toolchain), git, the OpenSSH client (the Azure
+# Go 1.26 (not installed here: it is the machine's toolchain), git, curl, the OpenSSH client (the Azure
 # DevOps emulator's tests drive git over SSH), Node 18+ and npm.
 set -euo pipefail
 
 need_apt=()
 command -v git >/dev/null || need_apt+=(git)
 command -v ssh >/dev/null || need_apt+=(openssh-client)
+command -v curl >/dev/null || need_apt+=(curl)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
 command -v make >/dev/null || need_apt+=(make)
