@@ -80,7 +80,7 @@ func (m memFS) Open(name string) (fs.File, error) {
 		return &memFile{Reader: bytes.NewReader(data), info: memInfo{name: path.Base(name), size: int64(len(data))}}, nil
 	}
 	if m.dirs[name] {
-		return &memDir{info: memInfo{name: path.Base(name), dir: true}, fsys: m, name: name}, nil
+		return DirFile(name, memInfo{name: path.Base(name), dir: true}, func() ([]fs.DirEntry, error) { return m.ReadDir(name) }), nil
 	}
 	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 }
@@ -130,38 +130,3 @@ type memFile struct {
 
 func (f *memFile) Stat() (fs.FileInfo, error) { return f.info, nil }
 func (f *memFile) Close() error               { return nil }
-
-type memDir struct {
-	info    memInfo
-	fsys    memFS
-	name    string
-	entries []fs.DirEntry
-	loaded  bool
-	off     int
-}
-
-func (d *memDir) Stat() (fs.FileInfo, error) { return d.info, nil }
-func (d *memDir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.name, Err: fs.ErrInvalid}
-}
-func (d *memDir) Close() error { return nil }
-
-// ReadDir reads the directory as fs.ReadDirFile says: n > 0 entries at a time, io.EOF at the
-// end; n <= 0 all that is left.
-func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	if !d.loaded {
-		d.entries, _ = d.fsys.ReadDir(d.name)
-		d.loaded = true
-	}
-	rest := d.entries[d.off:]
-	if n <= 0 {
-		d.off = len(d.entries)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	n = min(n, len(rest))
-	d.off += n
-	return rest[:n], nil
-}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/azimuth-gitops/azimuth/internal/artifact"
 )
 
 // treeFS is a commit's tree as an fs.FS, read from the object store: a source's artifact is
@@ -28,7 +30,7 @@ func (t treeFS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	if name == "." {
-		return &treeDir{info: entryInfo{name: ".", mode: filemode.Dir}, fsys: t, path: "."}, nil
+		return artifact.DirFile(".", entryInfo{name: ".", mode: filemode.Dir}, func() ([]fs.DirEntry, error) { return t.ReadDir(".") }), nil
 	}
 	entry, err := t.root.FindEntry(name)
 	if err != nil {
@@ -39,7 +41,7 @@ func (t treeFS) Open(name string) (fs.File, error) {
 		return nil, err
 	}
 	if entry.Mode == filemode.Dir {
-		return &treeDir{info: info, fsys: t, path: name}, nil
+		return artifact.DirFile(name, info, func() ([]fs.DirEntry, error) { return t.ReadDir(name) }), nil
 	}
 	file, err := t.root.TreeEntryFile(entry)
 	if err != nil {
@@ -127,41 +129,3 @@ type treeFile struct {
 }
 
 func (f *treeFile) Stat() (fs.FileInfo, error) { return f.info, nil }
-
-type treeDir struct {
-	info    entryInfo
-	fsys    treeFS
-	path    string
-	entries []fs.DirEntry
-	loaded  bool
-	off     int
-}
-
-func (d *treeDir) Stat() (fs.FileInfo, error) { return d.info, nil }
-func (d *treeDir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.path, Err: fs.ErrInvalid}
-}
-func (d *treeDir) Close() error { return nil }
-
-// ReadDir reads the directory as fs.ReadDirFile says: n > 0 entries at a time, io.EOF at the
-// end; n <= 0 all that is left.
-func (d *treeDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	if !d.loaded {
-		entries, err := d.fsys.ReadDir(d.path)
-		if err != nil {
-			return nil, err
-		}
-		d.entries, d.loaded = entries, true
-	}
-	rest := d.entries[d.off:]
-	if n <= 0 {
-		d.off = len(d.entries)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	n = min(n, len(rest))
-	d.off += n
-	return rest[:n], nil
-}

@@ -3,7 +3,6 @@ package gitrepository
 import (
 	"context"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"slices"
@@ -150,7 +149,12 @@ func (o overlayFS) Open(name string) (fs.File, error) {
 		return mountPoint{ReadDirFile: dir, name: path.Base(name)}, nil
 	}
 	if o.holdsMount(name) {
-		return &overlayDir{fsys: o, name: name}, nil
+		// The tree's own directory's info, if the tree has it.
+		var info fs.FileInfo = dirInfo(path.Base(name))
+		if own, err := fs.Stat(o.base, name); err == nil && own.IsDir() {
+			info = own
+		}
+		return artifact.DirFile(name, info, func() ([]fs.DirEntry, error) { return o.ReadDir(name) }), nil
 	}
 	return o.base.Open(name)
 }
@@ -162,50 +166,6 @@ type mountPoint struct {
 }
 
 func (m mountPoint) Stat() (fs.FileInfo, error) { return dirInfo(m.name), nil }
-
-// overlayDir is a directory that holds a mount point: its entries are the overlay's.
-type overlayDir struct {
-	fsys    overlayFS
-	name    string
-	entries []fs.DirEntry
-	loaded  bool
-	off     int
-}
-
-// Stat is the tree's own directory's, if the tree has it.
-func (d *overlayDir) Stat() (fs.FileInfo, error) {
-	if info, err := fs.Stat(d.fsys.base, d.name); err == nil && info.IsDir() {
-		return info, nil
-	}
-	return dirInfo(path.Base(d.name)), nil
-}
-func (d *overlayDir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.name, Err: fs.ErrInvalid}
-}
-func (d *overlayDir) Close() error { return nil }
-
-// ReadDir reads the directory as fs.ReadDirFile says: n > 0 entries at a time, io.EOF at the
-// end; n <= 0 all that is left.
-func (d *overlayDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	if !d.loaded {
-		entries, err := d.fsys.ReadDir(d.name)
-		if err != nil {
-			return nil, err
-		}
-		d.entries, d.loaded = entries, true
-	}
-	rest := d.entries[d.off:]
-	if n <= 0 {
-		d.off = len(d.entries)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	n = min(n, len(rest))
-	d.off += n
-	return rest[:n], nil
-}
 
 func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if fsys, rel := o.resolve(name); fsys != nil {
