@@ -57,21 +57,27 @@ func TestFaults(t *testing.T) {
 			if err := s.env.Client.Create(t.Context(), obj); err != nil {
 				t.Fatal(err)
 			}
-			s.waitFor(t, obj, "Ready=False", func() bool { st, _, _ := readyStatus(obj); return st == metav1.ConditionFalse })
-			_, reason, msg := readyStatus(obj)
-			for _, want := range tc.want {
-				if !strings.Contains(msg, want) {
-					t.Errorf("Ready=False %s: %q does not say %q", reason, msg, want)
-				}
-			}
-			if stalled := apimeta.FindStatusCondition(obj.Status.Conditions, meta.StalledCondition); stalled != nil {
-				t.Errorf("a passing fault stalled the object: %s", stalled.Message)
-			}
-
-			s.env.Azure.Clear(tc.host)
-			s.waitFor(t, obj, "Ready=True once the service is back", func() bool { st, _, _ := readyStatus(obj); return st == metav1.ConditionTrue })
+			s.failsThenRecovers(t, obj, tc.host, tc.want, func() bool { st, _, _ := readyStatus(obj); return st == metav1.ConditionTrue })
 		})
 	}
+}
+
+// failsThenRecovers waits for obj to be Ready=False with a message that says each of want, and
+// not stalled; then clears host's fault and waits until recovered.
+func (s *suite) failsThenRecovers(t *testing.T, obj conditioned, host string, want []string, recovered func() bool) {
+	t.Helper()
+	s.waitFor(t, obj, "Ready=False", func() bool { st, _, _ := readyStatus(obj); return st == metav1.ConditionFalse })
+	_, reason, msg := readyStatus(obj)
+	for _, w := range want {
+		if !strings.Contains(msg, w) {
+			t.Errorf("Ready=False %s: %q does not say %q", reason, msg, w)
+		}
+	}
+	if stalled := apimeta.FindStatusCondition(obj.GetConditions(), meta.StalledCondition); stalled != nil {
+		t.Errorf("a passing fault stalled the object: %s", stalled.Message)
+	}
+	s.env.Azure.Clear(host)
+	s.waitFor(t, obj, "Ready again once the service is back", recovered)
 }
 
 // federatedServiceAccount creates service account name in ns, for the controller's managed
@@ -134,18 +140,7 @@ func TestAzureDevOpsFaults(t *testing.T) {
 			if err := s.env.Client.Create(t.Context(), obj); err != nil {
 				t.Fatal(err)
 			}
-			s.waitFor(t, obj, "Ready=False", func() bool { st, _, _ := readyStatus(obj); return st == metav1.ConditionFalse })
-			_, reason, msg := readyStatus(obj)
-			for _, want := range tc.want {
-				if !strings.Contains(msg, want) {
-					t.Errorf("Ready=False %s: %q does not say %q", reason, msg, want)
-				}
-			}
-			if stalled := apimeta.FindStatusCondition(obj.Status.Conditions, meta.StalledCondition); stalled != nil {
-				t.Errorf("a passing fault stalled the object: %s", stalled.Message)
-			}
-			s.env.Azure.Clear(ado)
-			s.waitFor(t, obj, "Ready=True once Azure DevOps is back", func() bool {
+			s.failsThenRecovers(t, obj, ado, tc.want, func() bool {
 				st, _, _ := readyStatus(obj)
 				return st == metav1.ConditionTrue && obj.Status.Artifact != nil && obj.Status.Artifact.Revision == "main@sha1:"+head
 			})
