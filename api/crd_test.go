@@ -28,6 +28,7 @@ var crdFiles = []struct {
 	{"source.toolkit.fluxcd.io_gitrepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"gitImplementation", "accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
+	{"kustomize.toolkit.fluxcd.io_kustomizations.yaml", []string{"v1", "v1beta2"}, []string{"kubeConfig", "healthCheckExprs", "deletionPolicy", "validation", "patchesStrategicMerge", "patchesJson6902"}},
 }
 
 func loadCRD(t *testing.T, file string) map[string]any {

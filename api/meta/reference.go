@@ -22,3 +22,28 @@ type NamespacedObjectReference struct {
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 }
+
+// NamespacedObjectKindReference names an object of any kind in any namespace.
+type NamespacedObjectKindReference struct {
+	// APIVersion of the object; the preferred version of its kind when empty.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	APIVersion string `json:"apiVersion,omitempty"`
+
+	// Kind of the object.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Kind string `json:"kind"`
+
+	// Name of the object.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Name string `json:"name"`
+
+	// Namespace of the object; empty for a cluster-scoped object.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}
