@@ -189,7 +189,7 @@ func TestTokenErrors(t *testing.T) {
 		{"missing secret", []string{"--secret", "absent"}, "secret 'absent' not found in namespace '" + ns + "'"},
 		{"service account and secret", []string{"--secret", "wrong", "--service-account", "source"}, "none of the others can be"},
 		{"unknown feature gate", []string{"--feature-gates=ObjectLevelWorkloadIdentity=true,Foo=true"}, `unknown feature gate "Foo"`},
-		{"default service account without the gate", []string{"--default-service-account=tenant"}, "--feature-gates=ObjectLevelWorkloadIdentity=true"},
+		{"default decryption service account without the gate", []string{"--default-decryption-service-account=sops"}, "--feature-gates=ObjectLevelWorkloadIdentity=true"},
 		{"missing default service account", []string{"--feature-gates=ObjectLevelWorkloadIdentity=true", "--default-service-account=tenant"}, "the default service account does not exist"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

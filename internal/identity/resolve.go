@@ -34,7 +34,10 @@ type Options struct {
 	// (--feature-gates=ObjectLevelWorkloadIdentity=true). Default: false, as in Flux.
 	ObjectLevelWorkloadIdentity bool
 	// DefaultServiceAccount is used, in the object's own namespace, by objects that name none
-	// (--default-service-account). Default: none, so such objects use the controller's identity.
+	// (--default-service-account), when ObjectLevelWorkloadIdentity is on; without the gate it is
+	// only the Kustomizations' impersonation lockdown and identities ignore it, as in Flux, where
+	// kustomize-controller's flag of this name means impersonation only. Default: none, so such
+	// objects use the controller's identity.
 	DefaultServiceAccount string
 	// DefaultDecryptionServiceAccount is DefaultServiceAccount for spec.decryption
 	// (--default-decryption-service-account). Default: none.
@@ -45,7 +48,7 @@ type Options struct {
 
 // ErrInconsistentConfiguration is returned by NewResolver when a default service account is
 // set while object-level workload identity is off; the controller refuses to start.
-var ErrInconsistentConfiguration = errors.New("cannot set default service accounts when the feature gate ObjectLevelWorkloadIdentity is not enabled: add --feature-gates=ObjectLevelWorkloadIdentity=true or remove --default-service-account and --default-decryption-service-account")
+var ErrInconsistentConfiguration = errors.New("cannot set a default decryption service account when the feature gate ObjectLevelWorkloadIdentity is not enabled: add --feature-gates=ObjectLevelWorkloadIdentity=true or remove --default-decryption-service-account")
 
 // Resolver resolves identities. It is safe for concurrent use.
 type Resolver struct {
@@ -63,8 +66,11 @@ func NewResolver(c client.Client, opts *Options) (*Resolver, error) {
 	if o.LookupEnv == nil {
 		o.LookupEnv = os.LookupEnv
 	}
-	if !o.ObjectLevelWorkloadIdentity && (o.DefaultServiceAccount != "" || o.DefaultDecryptionServiceAccount != "") {
-		return nil, ErrInconsistentConfiguration
+	if !o.ObjectLevelWorkloadIdentity {
+		if o.DefaultDecryptionServiceAccount != "" {
+			return nil, ErrInconsistentConfiguration
+		}
+		o.DefaultServiceAccount = ""
 	}
 	return &Resolver{client: c, opts: o}, nil
 }

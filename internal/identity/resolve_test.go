@@ -149,11 +149,22 @@ func TestFeatureGateErrorIsTerminal(t *testing.T) {
 	}
 }
 
-func TestNewResolverRefusesDefaultsWithoutTheGate(t *testing.T) {
-	for _, o := range []*Options{{DefaultServiceAccount: "a"}, {DefaultDecryptionServiceAccount: "b"}} {
-		if _, err := NewResolver(nil, o); !errors.Is(err, ErrInconsistentConfiguration) {
-			t.Errorf("NewResolver(%+v) = %v, want ErrInconsistentConfiguration", o, err)
-		}
+func TestNewResolverRefusesADecryptionDefaultWithoutTheGate(t *testing.T) {
+	if _, err := NewResolver(nil, &Options{DefaultDecryptionServiceAccount: "b"}); !errors.Is(err, ErrInconsistentConfiguration) {
+		t.Errorf("NewResolver = %v, want ErrInconsistentConfiguration", err)
+	}
+}
+
+// Without the gate, --default-service-account is the Kustomizations' impersonation lockdown
+// only, as kustomize-controller's flag is: identities ignore it and use the controller's own.
+func TestDefaultServiceAccountWithoutTheGateLeavesIdentitiesAlone(t *testing.T) {
+	r, err := NewResolver(nil, &Options{DefaultServiceAccount: "tenant", LookupEnv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := r.Resolve(context.Background(), Request{Namespace: "ns"})
+	if err != nil || id.Kind != NodeManagedIdentity {
+		t.Fatalf("Resolve = %v, %v; want the controller's node identity", id, err)
 	}
 }
 
