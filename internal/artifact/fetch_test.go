@@ -119,4 +119,3 @@ func TestFetchRefusesUnsafeArchives(t *testing.T) {
 		}
 	})
 }
-
