@@ -1,8 +1,8 @@
 // Package azurelocal runs the local Azure: one HTTPS gateway that serves the real Azure host
 // names, Entra ID on the login hosts, ACR on the registry hosts, Azure Repos on dev.azure.com
-// (and its SSH endpoint, ssh.dev.azure.com:22, on a listener of its own), IMDS on a plain-HTTP
-// port, and the directory that says who exists and who may do what. Later emulators (Blob, Key
-// Vault, Event Hubs) plug into the same gateway with Register.
+// (and its SSH endpoint, ssh.dev.azure.com:22, on a listener of its own), Key Vault on the vault
+// hosts, IMDS on a plain-HTTP port, and the directory that says who exists and who may do what.
+// Later emulators (Blob, Event Hubs) plug into the same gateway with Register.
 //
 // Clients reach it through two standard knobs and nothing else (see DESIGN.md, "The local
 // Azure"): the connect-to map written to STATE/connect-to, and trust of the CA in STATE/ca.pem.
@@ -39,6 +39,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
 	"github.com/azimuth-gitops/azimuth/azurelocal/gateway"
 	"github.com/azimuth-gitops/azimuth/azurelocal/imds"
+	"github.com/azimuth-gitops/azimuth/azurelocal/keyvault"
 	"github.com/azimuth-gitops/azimuth/azurelocal/pki"
 	"github.com/azimuth-gitops/azimuth/azurelocal/proxy"
 )
@@ -118,6 +119,7 @@ type Azure struct {
 	entra     *entra.Server
 	registry  *acr.Server
 	devops    *devops.Server
+	keyVault  *keyvault.Server
 	gateway   *gateway.Gateway
 	proxy     *proxy.Proxy
 	gwAddr    string
@@ -234,6 +236,16 @@ func (a *Azure) startEmulators(o Options) error {
 	a.devops = repos
 	for _, h := range devops.Hosts() {
 		if err := a.gateway.Register(h, repos); err != nil {
+			return err
+		}
+	}
+	vaults, err := keyvault.New(a.dir, srv.Verifier(), a.stateDir, keyvault.WithClock(o.Clock), keyvault.WithLogger(o.Logger))
+	if err != nil {
+		return err
+	}
+	a.keyVault = vaults
+	for _, h := range keyvault.Hosts() {
+		if err := a.gateway.Register(h, vaults); err != nil {
 			return err
 		}
 	}
@@ -423,6 +435,9 @@ func (a *Azure) Registry() *acr.Server { return a.registry }
 // DevOps returns Azure Repos (dev.azure.com and ssh.dev.azure.com) for the DevOps organizations
 // of the directory.
 func (a *Azure) DevOps() *devops.Server { return a.devops }
+
+// KeyVault returns Key Vault (*.vault.azure.net) for the vaults of the directory.
+func (a *Azure) KeyVault() *keyvault.Server { return a.keyVault }
 
 // SSHAddr returns the listening address of the SSH server of ssh.dev.azure.com, which the
 // connect-to map names for ssh.dev.azure.com:22.

@@ -13,6 +13,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/acr"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
+	"github.com/azimuth-gitops/azimuth/azurelocal/keyvault"
 )
 
 // Azure is a local Azure that StartAzure started. Its ConnectTo, CAPool and CAPEM are what a
@@ -99,6 +100,23 @@ func ServeACR(a *azurelocal.Azure, opts ...acr.Option) (*acr.Server, error) {
 		return nil, err
 	}
 	for _, h := range acr.Hosts() {
+		if err := a.Register(h, srv); err != nil {
+			return nil, err
+		}
+	}
+	return srv, nil
+}
+
+// ServeKeyVault serves the key vaults of a's directory with a Key Vault emulator made with opts
+// (an observer, a small page size), in place of the one the local Azure starts with, on every
+// vault host. It keeps keys in a's state directory and checks tokens with a's Entra ID; give it
+// a's clock with keyvault.WithClock when the test moves time.
+func ServeKeyVault(a *azurelocal.Azure, opts ...keyvault.Option) (*keyvault.Server, error) {
+	srv, err := keyvault.New(a.Directory(), a.Entra().Verifier(), a.StateDir(), opts...)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range keyvault.Hosts() {
 		if err := a.Register(h, srv); err != nil {
 			return nil, err
 		}

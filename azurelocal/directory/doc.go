@@ -5,8 +5,10 @@
 // default, and it is the single source of truth for every local emulator: azurelocal/entra
 // authenticates clients against it, azurelocal/imds hands out the node's identities, the service
 // emulators ask it (through Authorize and Check, backed by azurelocal/rbac) whether a token's
-// principal may act, and azurelocal/devops asks it who belongs to an organization and to which
-// project group (DevOpsMember, DevOpsGroup, DevOpsPAT, DevOpsKeyOwners).
+// principal may act, azurelocal/devops asks it who belongs to an organization and to which
+// project group (DevOpsMember, DevOpsGroup, DevOpsPAT, DevOpsKeyOwners), and azurelocal/keyvault
+// asks it for a vault's tenant, permission model and access policies (KeyVault,
+// KeyVaultPermissions).
 //
 // A Directory is safe for concurrent use. Tests and `azimuth dev up` add federated credentials,
 // role assignments and DevOps repositories at run time (AddFederatedCredential,

@@ -127,7 +127,7 @@ type SystemIdentity struct {
 type Resources struct {
 	Registries          []Resource           `json:"registries,omitempty"`
 	StorageAccounts     []Resource           `json:"storageAccounts,omitempty"`
-	KeyVaults           []Resource           `json:"keyVaults,omitempty"`
+	KeyVaults           []KeyVault           `json:"keyVaults,omitempty"`
 	EventHubsNamespaces []Resource           `json:"eventHubsNamespaces,omitempty"`
 	DevOpsOrganizations []DevOpsOrganization `json:"devopsOrganizations,omitempty"`
 }

@@ -18,6 +18,7 @@ type state struct {
 	nodeSystem *Principal
 	nodeUser   []Principal
 	resources  map[Kind][]Resource
+	vaults     map[string]vaultIndex // by lower-case name
 	roles      []rbac.Role
 	policy     *rbac.Policy
 }
@@ -47,6 +48,7 @@ func build(spec Spec) (*state, error) {
 	st.indexNode(spec, v)
 	st.indexUsers(spec, v)
 	st.indexResources(spec, v)
+	st.indexKeyVaults(spec, v)
 	st.indexDevOps(spec, v)
 	st.roles = v.roles(spec)
 	assignments := v.assignments(spec, st)
@@ -86,6 +88,9 @@ func applyDefaults(s *Spec) {
 			s.Users[i].Tenant = onlyTenant
 		}
 	}
+	for i := range s.Resources.KeyVaults {
+		s.Resources.KeyVaults[i].applyDefaults(subscriptionTenant(*s, s.Resources.KeyVaults[i].Subscription))
+	}
 	if s.Node.Name == "" {
 		s.Node.Name = "local-node"
 	}
@@ -112,6 +117,9 @@ func (r *Resources) setKinds() {
 			(*g.list)[i].Kind = g.kind
 		}
 	}
+	for i := range r.KeyVaults {
+		r.KeyVaults[i].Kind = KindKeyVault
+	}
 	for i := range r.DevOpsOrganizations {
 		r.DevOpsOrganizations[i].Kind = KindDevOpsOrganization
 	}
@@ -127,13 +135,16 @@ func (r *Resources) groups() []resourceGroup {
 	return []resourceGroup{
 		{"registries", KindRegistry, &r.Registries},
 		{"storageAccounts", KindStorageAccount, &r.StorageAccounts},
-		{"keyVaults", KindKeyVault, &r.KeyVaults},
 		{"eventHubsNamespaces", KindEventHubsNamespace, &r.EventHubsNamespaces},
 	}
 }
 
 func (st *state) subscriptionTenant(subscription string) string {
-	for _, s := range st.spec.Subscriptions {
+	return subscriptionTenant(st.spec, subscription)
+}
+
+func subscriptionTenant(spec Spec, subscription string) string {
+	for _, s := range spec.Subscriptions {
 		if strings.EqualFold(s.ID, subscription) {
 			return s.Tenant
 		}

@@ -2,15 +2,18 @@ package rbac
 
 // Built-in role definition IDs, the same in every Azure tenant.
 const (
-	AcrPullID                    = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
-	AcrPushID                    = "8311e382-0749-4cb8-b61a-304f252e45ec"
-	StorageBlobDataReaderID      = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
-	StorageBlobDataContributorID = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
-	KeyVaultCryptoUserID         = "12338af0-0e69-4776-bea7-57ae8d297424"
-	EventHubsDataSenderID        = "2b629674-e913-4c01-ae53-ef4638d8f975"
-	ReaderID                     = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
-	ContributorID                = "b24988ac-6180-42a0-ab88-20f7382dd24c"
-	OwnerID                      = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+	AcrPullID                             = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+	AcrPushID                             = "8311e382-0749-4cb8-b61a-304f252e45ec"
+	StorageBlobDataReaderID               = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
+	StorageBlobDataContributorID          = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+	KeyVaultCryptoUserID                  = "12338af0-0e69-4776-bea7-57ae8d297424"
+	KeyVaultCryptoServiceEncryptionUserID = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
+	KeyVaultCryptoOfficerID               = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
+	KeyVaultAdministratorID               = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
+	EventHubsDataSenderID                 = "2b629674-e913-4c01-ae53-ef4638d8f975"
+	ReaderID                              = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+	ContributorID                         = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+	OwnerID                               = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 )
 
 // Operation strings the local service emulators check. They are the real Azure operations that
@@ -21,8 +24,12 @@ const (
 	ActionBlobContainerRead = "Microsoft.Storage/storageAccounts/blobServices/containers/read"
 	DataActionBlobRead      = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
 	DataActionBlobWrite     = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"
+	DataActionKeyRead       = "Microsoft.KeyVault/vaults/keys/read"
+	DataActionKeyCreate     = "Microsoft.KeyVault/vaults/keys/create/action"
 	DataActionKeyDecrypt    = "Microsoft.KeyVault/vaults/keys/decrypt/action"
 	DataActionKeyEncrypt    = "Microsoft.KeyVault/vaults/keys/encrypt/action"
+	DataActionKeyWrap       = "Microsoft.KeyVault/vaults/keys/wrap/action"
+	DataActionKeyUnwrap     = "Microsoft.KeyVault/vaults/keys/unwrap/action"
 	DataActionEventHubsSend = "Microsoft.EventHub/namespaces/messages/send/action"
 )
 
@@ -63,16 +70,38 @@ func BuiltinRoles() []Role {
 		builtin(KeyVaultCryptoUserID, "Key Vault Crypto User",
 			"Perform cryptographic operations using keys. Only works for key vaults that use the 'Azure role-based access control' permission model.",
 			Permission{DataActions: []string{
-				"Microsoft.KeyVault/vaults/keys/read",
+				DataActionKeyRead,
 				"Microsoft.KeyVault/vaults/keys/update/action",
 				"Microsoft.KeyVault/vaults/keys/backup/action",
 				DataActionKeyEncrypt,
 				DataActionKeyDecrypt,
-				"Microsoft.KeyVault/vaults/keys/wrap/action",
-				"Microsoft.KeyVault/vaults/keys/unwrap/action",
+				DataActionKeyWrap,
+				DataActionKeyUnwrap,
 				"Microsoft.KeyVault/vaults/keys/sign/action",
 				"Microsoft.KeyVault/vaults/keys/verify/action",
 			}}),
+		builtin(KeyVaultCryptoServiceEncryptionUserID, "Key Vault Crypto Service Encryption User",
+			"Read metadata of keys and perform wrap/unwrap operations. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{
+				Actions: []string{
+					"Microsoft.EventGrid/eventSubscriptions/write",
+					"Microsoft.EventGrid/eventSubscriptions/read",
+					"Microsoft.EventGrid/eventSubscriptions/delete",
+				},
+				DataActions: []string{DataActionKeyRead, DataActionKeyWrap, DataActionKeyUnwrap},
+			}),
+		builtin(KeyVaultCryptoOfficerID, "Key Vault Crypto Officer",
+			"Perform any action on the keys of a key vault, except manage permissions. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{
+				Actions:     keyVaultDataRoleActions(),
+				DataActions: []string{"Microsoft.KeyVault/vaults/keys/*", "Microsoft.KeyVault/vaults/keyrotationpolicies/*"},
+			}),
+		builtin(KeyVaultAdministratorID, "Key Vault Administrator",
+			"Perform all data plane operations on a key vault and all objects in it, including certificates, keys, and secrets. Cannot manage key vault resources or manage role assignments. Only works for key vaults that use the 'Azure role-based access control' permission model.",
+			Permission{
+				Actions:     keyVaultDataRoleActions(),
+				DataActions: []string{"Microsoft.KeyVault/vaults/*"},
+			}),
 		builtin(EventHubsDataSenderID, "Azure Event Hubs Data Sender",
 			"Allows send access to Azure Event Hubs resources.", Permission{
 				Actions:     []string{"Microsoft.EventHub/*/eventhubs/read"},
@@ -102,6 +131,23 @@ func BuiltinRoles() []Role {
 		builtin(OwnerID, "Owner",
 			"Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
 			Permission{Actions: []string{"*"}}),
+	}
+}
+
+// keyVaultDataRoleActions are the control-plane actions of the Key Vault data roles (Crypto
+// Officer, Administrator): reading the vault and its deployments, not managing it.
+func keyVaultDataRoleActions() []string {
+	return []string{
+		"Microsoft.Authorization/*/read",
+		"Microsoft.Insights/alertRules/*",
+		"Microsoft.Resources/deployments/*",
+		"Microsoft.Resources/subscriptions/resourceGroups/read",
+		"Microsoft.Support/*",
+		"Microsoft.KeyVault/checkNameAvailability/read",
+		"Microsoft.KeyVault/deletedVaults/read",
+		"Microsoft.KeyVault/locations/*/read",
+		"Microsoft.KeyVault/vaults/*/read",
+		"Microsoft.KeyVault/operations/read",
 	}
 }
 

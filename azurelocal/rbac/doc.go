@@ -12,7 +12,8 @@
 //
 // Not emulated:
 //   - deny assignments, conditions (ABAC) and role assignment conditions;
-//   - classic administrators and Key Vault access policies;
+//   - classic administrators, and Key Vault access policies (azurelocal/keyvault checks those,
+//     through the directory);
 //   - group membership (principals are applications and managed identities only);
 //   - assignableScopes of role definitions are recorded but not enforced at assignment time.
 package rbac

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -178,8 +179,36 @@ func TestBuiltinRolesAreComplete(t *testing.T) {
 		}
 		ids[r.ID] = r.Name
 	}
-	if len(ids) != 9 {
-		t.Errorf("got %d built-in roles, want 9", len(ids))
+	if len(ids) != 12 {
+		t.Errorf("got %d built-in roles, want 12", len(ids))
+	}
+}
+
+// TestKeyVaultRoles: the Key Vault data roles grant what Azure's definitions grant, and no
+// control-plane role reaches keys.
+func TestKeyVaultRoles(t *testing.T) {
+	byID := map[string]Role{}
+	for _, r := range BuiltinRoles() {
+		byID[r.ID] = r
+	}
+	keyActions := []string{DataActionKeyRead, DataActionKeyCreate, DataActionKeyEncrypt, DataActionKeyDecrypt, DataActionKeyWrap, DataActionKeyUnwrap}
+	for _, tt := range []struct {
+		role  string
+		allow []string
+	}{
+		{KeyVaultCryptoUserID, []string{DataActionKeyRead, DataActionKeyEncrypt, DataActionKeyDecrypt, DataActionKeyWrap, DataActionKeyUnwrap}},
+		{KeyVaultCryptoServiceEncryptionUserID, []string{DataActionKeyRead, DataActionKeyWrap, DataActionKeyUnwrap}},
+		{KeyVaultCryptoOfficerID, keyActions},
+		{KeyVaultAdministratorID, keyActions},
+		{OwnerID, nil},
+		{ContributorID, nil},
+	} {
+		role := byID[tt.role]
+		for _, a := range keyActions {
+			if want := slices.Contains(tt.allow, a); grants(role, a, true) != want {
+				t.Errorf("%s grants %s: %v, want %v", role.Name, a, !want, want)
+			}
+		}
 	}
 }
 
