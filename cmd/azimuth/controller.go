@@ -23,7 +23,7 @@ func newControllerCmd() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "controller",
-		Short: "Run the controllers (OCIRepository, GitRepository, ImageRepository, ImagePolicy)",
+		Short: "Run the controllers (OCIRepository, GitRepository, ImageRepository, ImagePolicy, Kustomization)",
 		Long: `Run Azimuth's controllers in one manager until interrupted, against the cluster of the
 current kubeconfig (or the in-cluster configuration).`,
 		Args: cobra.NoArgs,
@@ -59,6 +59,7 @@ current kubeconfig (or the in-cluster configuration).`,
 	fs.IntVar(&opts.Concurrency, "concurrent", 4, "objects each controller reconciles at once")
 	fs.DurationVar(&opts.MinRetryDelay, "min-retry-delay", recipe.MinRetryDelay, "the first delay before a failed object is retried; it doubles with each failure")
 	fs.DurationVar(&opts.MaxRetryDelay, "max-retry-delay", recipe.MaxRetryDelay, "the longest delay before a failed object is retried")
+	fs.BoolVar(&opts.Kustomize.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Kustomization sources and dependencies in another namespace (multi-tenancy lockdown)")
 	fs.BoolVar(&logDev, "log-dev", false, "human-readable logs instead of JSON")
 	return cmd
 }
@@ -72,6 +73,7 @@ func configureIdentity(opts *manager.Options, ids *identityFlags) error {
 	}
 	entraOpts.Registerer = metrics.Registry
 	opts.Identity = ids.identityOptions()
+	opts.Kustomize.StrictSubstitutions = ids.featureGates.enabled(strictSubstitutionsGate)
 	opts.Transport = *entraOpts.Transport
 	opts.Entra = entraOpts
 	return nil

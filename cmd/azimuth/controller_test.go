@@ -65,11 +65,13 @@ func TestControllerRunsTheManager(t *testing.T) {
 	}
 }
 
-// TestControllerRefusesDefaultsWithoutTheGate: lockdown without the gate is a configuration error.
+// TestControllerRefusesDefaultsWithoutTheGate: a decryption lockdown without the gate is a
+// configuration error (--default-service-account alone is the Kustomizations' impersonation
+// lockdown, which needs no gate).
 func TestControllerRefusesDefaultsWithoutTheGate(t *testing.T) {
 	env := testenvWithCRDs(t)
 	t.Setenv("KUBECONFIG", env.Kubeconfig)
-	_, _, err := run(t.Context(), "controller", "--storage-path", t.TempDir(), "--default-service-account", "flux")
+	_, _, err := run(t.Context(), "controller", "--storage-path", t.TempDir(), "--default-decryption-service-account", "sops")
 	if err == nil || !strings.Contains(err.Error(), "feature gate ObjectLevelWorkloadIdentity is not enabled") {
 		t.Fatalf("err = %v, want the inconsistent-configuration error", err)
 	}

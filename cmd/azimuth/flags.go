@@ -39,7 +39,8 @@ func (f *identityFlags) bind(fs *pflag.FlagSet) {
 	fs.Var(&f.featureGates, "feature-gates",
 		"feature gates to set, as Name=true|false[,Name=true|false]; known gates: "+strings.Join(knownFeatureGates, ", ")+" (all off by default)")
 	fs.StringVar(&f.defaultServiceAccount, "default-service-account", "",
-		"service account, in the object's own namespace, used by objects that name none (lockdown; needs --feature-gates="+identity.FeatureGate+"=true)")
+		"service account, in the object's own namespace, used by objects that name none (lockdown): Kustomizations apply as it, "+
+			"and with --feature-gates="+identity.FeatureGate+"=true every object authenticates to Azure as it")
 	fs.StringVar(&f.defaultDecryptionServiceAccount, "default-decryption-service-account", "",
 		"service account used by Kustomization decryption that names none (lockdown; needs --feature-gates="+identity.FeatureGate+"=true)")
 	fs.IntVar(&f.tokenCacheMaxSize, "token-cache-max-size", 100,
@@ -52,8 +53,9 @@ func (f *identityFlags) bind(fs *pflag.FlagSet) {
 		"PEM file of CA certificates trusted for Azure endpoints on top of the system roots, such as the local Azure's ca.pem")
 }
 
-// identityOptions returns the resolver's options. identity.NewResolver rejects default service
-// accounts without the feature gate.
+// identityOptions returns the resolver's options. Without the feature gate the default service
+// account is only the Kustomizations' impersonation lockdown, as in kustomize-controller;
+// identity.NewResolver rejects a default decryption service account without the gate.
 func (f *identityFlags) identityOptions() identity.Options {
 	return identity.Options{
 		ObjectLevelWorkloadIdentity:     f.featureGates.enabled(identity.FeatureGate),
@@ -124,7 +126,11 @@ func (f *identityFlags) entraOptions() (entra.Options, error) {
 
 // knownFeatureGates are the gates Azimuth implements. Flux's other gates have no meaning here, so
 // naming one is an error rather than silently ignored.
-var knownFeatureGates = []string{identity.FeatureGate}
+var knownFeatureGates = []string{identity.FeatureGate, strictSubstitutionsGate}
+
+// strictSubstitutionsGate makes a postBuild variable with neither value nor default a build
+// error, as kustomize-controller's gate of the same name does.
+const strictSubstitutionsGate = "StrictPostBuildSubstitutions"
 
 // featureGates is the value of --feature-gates: Name=bool pairs, separated by commas. The flag may
 // be repeated; a later value for a gate wins.

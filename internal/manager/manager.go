@@ -32,6 +32,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
+	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/artifact"
@@ -41,7 +42,7 @@ import (
 )
 
 // Controllers are the reconcilers the manager can run, by the names --controllers takes.
-var Controllers = []string{"ocirepository", "gitrepository", "imagerepository", "imagepolicy"}
+var Controllers = []string{"ocirepository", "gitrepository", "imagerepository", "imagepolicy", "kustomization"}
 
 // errImagePolicyAlone: the policies read the tags the repositories' reconciler keeps in memory.
 var errImagePolicyAlone = errors.New("--controllers: imagepolicy needs imagerepository in the same process, which keeps the scanned tags")
@@ -71,15 +72,31 @@ type Options struct {
 	WatchNamespaces []string
 	// Concurrency is the number of objects each controller reconciles at once. Default: 4.
 	Concurrency int
+	// Kustomize configures the Kustomization controller.
+	Kustomize KustomizeOptions
 	// MinRetryDelay and MaxRetryDelay bound the back-off of a failing object
 	// (--min-retry-delay, --max-retry-delay). Default: 750ms and 15m, as Flux.
 	MinRetryDelay, MaxRetryDelay time.Duration
 }
 
+// KustomizeOptions configure the Kustomization controller. Its lockdown is
+// Identity.DefaultServiceAccount (--default-service-account), which it applies for impersonation
+// whether or not object-level workload identity is on, as kustomize-controller does.
+type KustomizeOptions struct {
+	// NoCrossNamespaceRefs refuses sources and dependencies in another namespace
+	// (--no-cross-namespace-refs). Default: false.
+	NoCrossNamespaceRefs bool
+	// StrictSubstitutions fails a build on a variable with neither value nor default
+	// (--feature-gates=StrictPostBuildSubstitutions=true). Default: false.
+	StrictSubstitutions bool
+	// HealthPollInterval is how often health checks look at the objects. Default: 2s.
+	HealthPollInterval time.Duration
+}
+
 // Scheme returns a scheme with Kubernetes' kinds and Azimuth's.
 func Scheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, sourcev1.AddToScheme, imagev1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, sourcev1.AddToScheme, imagev1.AddToScheme, kustomizev1.AddToScheme} {
 		if err := add(s); err != nil {
 			return nil, err
 		}
@@ -147,9 +164,9 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		// Several managers may run in one process (azimuth dev up shards namespaces between
 		// controller identities); controller names need only be unique within a manager.
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-		// Secrets and service accounts are read when a reconcile needs them, not cached: caching
+		// Secrets, service accounts and config maps (postBuild's) are read when a reconcile needs them, not cached: caching
 		// would hold every secret of the cluster in memory and need cluster-wide watch rights.
-		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ServiceAccount{}}}},
+		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ServiceAccount{}, &corev1.ConfigMap{}}}},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.HealthAddr,
 		LeaderElection:          opts.LeaderElection,

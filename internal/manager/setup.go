@@ -2,12 +2,16 @@ package manager
 
 import (
 	"context"
+	"net/http"
 	"slices"
+	"time"
 
 	"github.com/azimuth-gitops/azimuth/internal/access"
+	"github.com/azimuth-gitops/azimuth/internal/apply"
 	"github.com/azimuth-gitops/azimuth/internal/controller/gitrepository"
 	"github.com/azimuth-gitops/azimuth/internal/controller/imagepolicy"
 	"github.com/azimuth-gitops/azimuth/internal/controller/imagerepository"
+	"github.com/azimuth-gitops/azimuth/internal/controller/kustomization"
 	"github.com/azimuth-gitops/azimuth/internal/controller/ocirepository"
 	"github.com/azimuth-gitops/azimuth/internal/controller/recipe"
 	"github.com/azimuth-gitops/azimuth/internal/git"
@@ -35,6 +39,18 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 				r := &gitrepository.Reconciler{Client: m.GetClient(), Storage: m.Storage, Git: remotes, Recorder: m.GetEventRecorder("azimuth-source")}
 				err = r.SetupWithManager(m, run)
 			}
+		case "kustomization":
+			r := &kustomization.Reconciler{
+				Client: m.GetClient(), Recorder: m.GetEventRecorder("azimuth-kustomize"),
+				Clients:              kustomization.NewClients(m.GetConfig(), m.GetScheme(), m.GetRESTMapper(), opts.Identity.DefaultServiceAccount),
+				Access:               credentials,
+				Cache:                apply.NewCache(),
+				HTTP:                 artifactClient(),
+				NoCrossNamespaceRefs: opts.Kustomize.NoCrossNamespaceRefs,
+				StrictSubstitutions:  opts.Kustomize.StrictSubstitutions,
+				HealthPollInterval:   opts.Kustomize.HealthPollInterval,
+			}
+			err = r.SetupWithManager(context.Background(), m, run)
 		case "imagepolicy":
 			r := &imagepolicy.Reconciler{Client: m.GetClient(), Access: registries, Tags: tagStore, Recorder: m.GetEventRecorder("azimuth-image-reflector")}
 			err = r.SetupWithManager(context.Background(), m, run)
@@ -47,4 +63,12 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 		return errImagePolicyAlone
 	}
 	return nil
+}
+
+// artifactClient downloads artifacts from artifact servers, this process's or another shard's,
+// directly: they are in the cluster, never behind the proxy Azure traffic may take.
+func artifactClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	return &http.Client{Transport: t, Timeout: 10 * time.Minute}
 }

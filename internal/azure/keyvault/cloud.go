@@ -1,7 +1,3 @@
-// Package keyvault is the adapter for Azure Key Vault: what Azimuth knows of the service in each
-// cloud (the scope of its tokens). In DESIGN.md's flow it sits between the credential and the
-// Kustomization's SOPS decryption; the client that wraps and unwraps data keys arrives with the
-// Key Vault slice, on this knowledge.
 package keyvault
 
 import (

@@ -68,6 +68,7 @@ func TestReconcilers(t *testing.T) {
 		{"ImageRepository", imageRepositoryCases()},
 		{"ImagePolicy", imagePolicyCases()},
 		{"Recipe", recipeCases()},
+		{"Kustomization", kustomizationCases()},
 	} {
 		t.Run(group.name, func(t *testing.T) {
 			t.Parallel()
@@ -121,6 +122,7 @@ func start(t *testing.T) *harness {
 		// environment leaks in from the machine running the tests.
 		Identity:  identity.Options{LookupEnv: func(string) (string, bool) { return "", false }},
 		Transport: transport.Options{ConnectTo: reg.connectTo()},
+		Kustomize: manager.KustomizeOptions{HealthPollInterval: 100 * time.Millisecond},
 	})
 	if err != nil {
 		t.Fatal(err)

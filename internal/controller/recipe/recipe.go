@@ -16,6 +16,7 @@ package recipe
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
@@ -46,6 +47,9 @@ type Object interface {
 
 // timed is an Object with spec.timeout.
 type timed interface{ GetTimeout() time.Duration }
+
+// retrying is an Object with spec.retryInterval.
+type retrying interface{ GetRetryInterval() time.Duration }
 
 // Retry delays, as Flux's controllers default them.
 const (
@@ -106,9 +110,15 @@ func (r *Recipe[T]) Reconcile(ctx context.Context, req ctrl.Request) (result ctr
 		defer cancel()
 	}
 	if err := r.Steps(stepCtx, obj, patcher); err != nil {
+		failed := status.Failed(obj, err)
+		// A kind with spec.retryInterval (Kustomization) retries at that interval, as Flux does;
+		// a stalled object waits for a change whatever the kind.
+		if ri, ok := any(obj).(retrying); ok && ri.GetRetryInterval() > 0 && !errors.Is(failed, reconcile.TerminalError(nil)) {
+			return ctrl.Result{RequeueAfter: ri.GetRetryInterval()}, nil
+		}
 		// No RequeueAfter with an error: controller-runtime would ignore it (and say so in the
 		// log); the rate limiter's back-off decides when to retry.
-		return ctrl.Result{}, status.Failed(obj, err)
+		return ctrl.Result{}, failed
 	}
 	return ctrl.Result{RequeueAfter: jitter(obj.GetRequeueAfter())}, nil
 }

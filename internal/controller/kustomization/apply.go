@@ -1,0 +1,178 @@
+package kustomization
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
+	"github.com/azimuth-gitops/azimuth/api/meta"
+	"github.com/azimuth-gitops/azimuth/internal/apply"
+	"github.com/azimuth-gitops/azimuth/internal/controller/status"
+)
+
+// applier is the apply.Manager of obj, as the user it impersonates.
+func (r *Reconciler) applier(obj *kustomizev1.Kustomization) (*apply.Manager, string, error) {
+	c, user, err := r.Clients.For(obj.Namespace, obj.Spec.ServiceAccountName)
+	if err != nil {
+		return nil, "", err
+	}
+	m := apply.New(c, apply.Owner{Name: obj.Name, Namespace: obj.Namespace}, apply.Options{Force: obj.Spec.Force, PollInterval: r.HealthPollInterval, Cache: r.Cache})
+	return m, user, nil
+}
+
+// apply applies objs, records the inventory and prunes what left it. When the apply fails
+// part way, the inventory keeps both the old entries and those applied, so that nothing applied
+// is left without a record in status for a later prune.
+func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, m *apply.Manager, user string, objs []*unstructured.Unstructured) (*apply.ChangeSet, error) {
+	old := inventoryEntries(obj)
+	changes, err := m.Apply(ctx, objs)
+	if err != nil {
+		setInventory(obj, union(old, appliedEntries(changes, objs)))
+		return nil, status.Fail("", meta.ReconciliationFailedReason, explainForbidden(err, user))
+	}
+	current := apply.InventoryOf(objs)
+	if obj.Spec.Prune {
+		pruned, err := m.Prune(ctx, old, current)
+		if err != nil {
+			setInventory(obj, union(old, current))
+			return nil, status.Fail("", kustomizev1.PruneFailedReason, explainForbidden(err, user))
+		}
+		changes.Entries = append(changes.Entries, pruned.Entries...)
+	}
+	setInventory(obj, current)
+	return changes, nil
+}
+
+// checkHealth waits for the objects spec.wait or spec.healthChecks name to be ready, within
+// what is left of spec.timeout.
+func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomization, m *apply.Manager, objs []*unstructured.Unstructured) error {
+	var targets []apply.ObjMetadata
+	switch {
+	case obj.Spec.Wait:
+		for _, e := range apply.InventoryOf(objs) {
+			id, err := apply.ParseID(e.ID)
+			if err != nil {
+				return err
+			}
+			targets = append(targets, id)
+		}
+	case len(obj.Spec.HealthChecks) > 0:
+		for _, hc := range obj.Spec.HealthChecks {
+			id, err := healthCheckTarget(hc)
+			if err != nil {
+				return status.Stall(kustomizev1.HealthCheckFailedReason, err)
+			}
+			targets = append(targets, id)
+		}
+	default:
+		status.Remove(obj, kustomizev1.HealthyCondition)
+		return nil
+	}
+	start := time.Now()
+	if err := m.Wait(ctx, targets); err != nil {
+		status.MarkFalse(obj, kustomizev1.HealthyCondition, kustomizev1.HealthCheckFailedReason, err.Error())
+		return status.Fail("", kustomizev1.HealthCheckFailedReason, fmt.Errorf("health check failed after %s: %w", time.Since(start).Round(time.Millisecond), err))
+	}
+	status.MarkTrue(obj, kustomizev1.HealthyCondition, meta.SucceededReason, fmt.Sprintf("Health check passed in %s", time.Since(start).Round(time.Millisecond)))
+	return nil
+}
+
+// healthCheckTarget is a spec.healthChecks entry as the object it names.
+func healthCheckTarget(hc meta.NamespacedObjectKindReference) (apply.ObjMetadata, error) {
+	group, _, ok := strings.Cut(hc.APIVersion, "/")
+	if !ok {
+		group = "" // "v1": the core group
+	}
+	if hc.APIVersion == "" {
+		return apply.ObjMetadata{}, fmt.Errorf("health check '%s/%s': set apiVersion", hc.Kind, hc.Name)
+	}
+	return apply.ObjMetadata{Group: group, Kind: hc.Kind, Namespace: hc.Namespace, Name: hc.Name}, nil
+}
+
+// finalize prunes what a deleted Kustomization applied, when spec.prune says so and it is not
+// suspended, as Flux does.
+func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) error {
+	if r.Cache != nil {
+		r.Cache.Forget(apply.Owner{Name: obj.Name, Namespace: obj.Namespace})
+	}
+	if !obj.Spec.Prune || obj.Spec.Suspend || obj.Status.Inventory == nil {
+		return nil
+	}
+	m, user, err := r.applier(obj)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Prune(ctx, inventoryEntries(obj), nil); err != nil {
+		log.FromContext(ctx).Error(err, "pruning the objects of a deleted Kustomization; retrying")
+		return explainForbidden(err, user)
+	}
+	return nil
+}
+
+// explainForbidden adds to a refusal of the API server who was refused and how to allow it.
+func explainForbidden(err error, user string) error {
+	if !apierrors.IsForbidden(err) {
+		return err
+	}
+	if user == "" {
+		return fmt.Errorf("%w (the controller's own service account is refused: grant it the permission in its ClusterRole)", err)
+	}
+	return fmt.Errorf("%w (applied as '%s', spec.serviceAccountName or --default-service-account: grant it a Role or ClusterRole binding with the permission)", err, user)
+}
+
+func inventoryEntries(obj *kustomizev1.Kustomization) []apply.InventoryEntry {
+	if obj.Status.Inventory == nil {
+		return nil
+	}
+	out := make([]apply.InventoryEntry, 0, len(obj.Status.Inventory.Entries))
+	for _, e := range obj.Status.Inventory.Entries {
+		out = append(out, apply.InventoryEntry{ID: e.ID, Version: e.Version})
+	}
+	return out
+}
+
+func setInventory(obj *kustomizev1.Kustomization, entries []apply.InventoryEntry) {
+	inv := &kustomizev1.ResourceInventory{Entries: make([]kustomizev1.ResourceRef, 0, len(entries))}
+	for _, e := range entries {
+		inv.Entries = append(inv.Entries, kustomizev1.ResourceRef{ID: e.ID, Version: e.Version})
+	}
+	obj.Status.Inventory = inv
+}
+
+// appliedEntries are the inventory entries of the objects changes says were applied.
+func appliedEntries(changes *apply.ChangeSet, objs []*unstructured.Unstructured) []apply.InventoryEntry {
+	if changes == nil {
+		return nil
+	}
+	applied := map[string]bool{}
+	for _, c := range changes.Entries {
+		applied[c.Subject] = true
+	}
+	var out []apply.InventoryEntry
+	for _, e := range apply.InventoryOf(objs) {
+		id, err := apply.ParseID(e.ID)
+		if err == nil && applied[id.String()] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// union is a's entries then b's not in a, sorted by ID as Flux sorts its inventory.
+func union(a, b []apply.InventoryEntry) []apply.InventoryEntry {
+	out := slices.Clone(a)
+	for _, e := range b {
+		if !slices.ContainsFunc(out, func(x apply.InventoryEntry) bool { return x.ID == e.ID }) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(x, y apply.InventoryEntry) int { return strings.Compare(x.ID, y.ID) })
+	return out
+}
