@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
+	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 )
@@ -95,12 +96,12 @@ func (f fluxCLI) refuse(t *testing.T, args []string, wants ...string) {
 
 // fluxObjects creates an OCIRepository, an ImageRepository and an ImagePolicy named podinfo in
 // nsFlux, with an artifact and two tags in the registry, and waits until they are Ready.
-func (s *suite) fluxObjects(t *testing.T) (*sourcev1.OCIRepository, *imagev1.ImageRepository, *imagev1.ImagePolicy) {
+func (s *suite) fluxObjects(t *testing.T) (*sourcev1.OCIRepository, *imagev1.ImageRepository, *imagev1.ImagePolicy, *kustomizev1.Kustomization) {
 	t.Helper()
 	if err := s.env.Client.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsFlux}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	s.push(t, "flux/manifests", "1.0.0", map[string]string{"deploy/app.yaml": "kind: ConfigMap\n"})
+	s.push(t, "flux/manifests", "1.0.0", map[string]string{"deploy/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo-config\ndata:\n  greeting: hello\n"})
 	for _, tag := range []string{"1.0.0", "1.1.0"} {
 		s.push(t, "flux/app", tag, map[string]string{"x": tag})
 	}
@@ -116,19 +117,24 @@ func (s *suite) fluxObjects(t *testing.T) (*sourcev1.OCIRepository, *imagev1.Ima
 		ImageRepositoryRef: meta.NamespacedObjectReference{Name: "podinfo"},
 		Policy:             imagev1.ImagePolicyChoice{SemVer: &imagev1.SemVerPolicy{Range: ">=1.0.0"}},
 	}}
-	for _, o := range []client.Object{oci, repo, policy} {
+	ks := &kustomizev1.Kustomization{ObjectMeta: om, Spec: kustomizev1.KustomizationSpec{
+		SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.OCIRepositoryKind, Name: "podinfo"},
+		Path:      "./deploy", Prune: true, TargetNamespace: nsFlux, Interval: metav1.Duration{Duration: time.Hour},
+	}}
+	for _, o := range []client.Object{oci, repo, policy, ks} {
 		if err := s.env.Client.Create(t.Context(), o); err != nil {
 			t.Fatal(err)
 		}
 	}
 	s.waitFor(t, oci, "Ready=True", func() bool { st, _, _ := readyStatus(oci); return st == metav1.ConditionTrue })
 	s.waitFor(t, policy, "latest 1.1.0", func() bool { return policy.Status.LatestRef != nil && policy.Status.LatestRef.Tag == "1.1.0" })
-	return oci, repo, policy
+	s.waitFor(t, ks, "Ready=True", func() bool { st, _, _ := readyStatus(ks); return st == metav1.ConditionTrue })
+	return oci, repo, policy, ks
 }
 
 func TestFluxCLI(t *testing.T) {
 	s := system(t)
-	oci, repo, policy := s.fluxObjects(t)
+	oci, repo, policy, ks := s.fluxObjects(t)
 	image := registryHost + "/flux/app"
 	for _, f := range fluxCLIs(t, s.env.Kube.Kubeconfig) {
 		t.Run(f.name, func(t *testing.T) {
@@ -144,7 +150,8 @@ func TestFluxCLI(t *testing.T) {
 				// write (nor does Flux's v1): its LATEST IMAGE column is empty.
 				f.want(t, []string{"get", "images", "policy"}, "podinfo", "resolved to 1.1.0")
 			}
-			f.want(t, []string{"get", "all"}, "ocirepository/podinfo", "imagerepository/podinfo", "imagepolicy/podinfo")
+			f.want(t, []string{"get", "kustomizations"}, "podinfo", "Applied revision: 1.0.0@sha256:")
+			f.want(t, []string{"get", "all"}, "ocirepository/podinfo", "imagerepository/podinfo", "imagepolicy/podinfo", "kustomization/podinfo")
 			f.want(t, []string{"export", "source", "oci", "podinfo"}, "kind: OCIRepository", "url: oci://"+registryHost+"/flux/manifests")
 
 			f.want(t, []string{"reconcile", "source", "oci", "podinfo"}, "fetched revision 1.0.0@sha256:")
@@ -153,7 +160,11 @@ func TestFluxCLI(t *testing.T) {
 				f.want(t, []string{"reconcile", "image", "policy", "podinfo"}, "selected ref "+image+":1.1.0")
 			}
 
+			f.want(t, []string{"reconcile", "kustomization", "podinfo"}, "applied revision 1.0.0@sha256:")
+			f.want(t, []string{"tree", "kustomization", "podinfo"}, "Kustomization/"+nsFlux+"/podinfo", "ConfigMap/"+nsFlux+"/podinfo-config")
+
 			s.suspendAndResume(t, f, oci, "source", "oci")
+			s.suspendAndResume(t, f, ks, "kustomization")
 			s.suspendAndResume(t, f, repo, "image", "repository")
 			if f.newest {
 				s.suspendAndResume(t, f, policy, "image", "policy")
@@ -163,7 +174,6 @@ func TestFluxCLI(t *testing.T) {
 			f.want(t, []string{"events", "--for", "ImagePolicy/podinfo"}, "ImageRepository/podinfo", "resolved to 1.1.0")
 
 			// What needs Flux's other kinds or Flux's own installation.
-			f.refuse(t, []string{"tree", "kustomization", "podinfo"}, "kustomize.toolkit.fluxcd.io/v1")
 			f.refuse(t, []string{"check"}, "no controllers found", "app.kubernetes.io/part-of=flux")
 		})
 	}
@@ -183,6 +193,8 @@ func (s *suite) suspendAndResume(t *testing.T, f fluxCLI, obj client.Object, kin
 		case *imagev1.ImageRepository:
 			return o.Spec.Suspend
 		case *imagev1.ImagePolicy:
+			return o.Spec.Suspend
+		case *kustomizev1.Kustomization:
 			return o.Spec.Suspend
 		}
 		t.Fatalf("%T cannot be suspended", obj)
