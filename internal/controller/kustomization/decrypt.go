@@ -51,14 +51,16 @@ func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomizati
 	return decrypt.New(keys, &decrypt.Options{Azure: credential, Transport: conn.Transport}), nil
 }
 
-// decode is Build's Decode for dec: a file that is a SOPS document of its format is decrypted
-// in memory; others, and objects annotated kustomize.toolkit.fluxcd.io/decrypt: disabled in
-// plain text, pass as they are. The first failure is kept in *failed, so that the build's error
-// can be reported with reason DecryptionFailed.
+// decode is Build's Decode for dec: a file that is a SOPS document of its format, and not a
+// Kubernetes object, is decrypted in memory with its MAC checked: a secretGenerator's source or
+// a patch. Kubernetes objects pass as they are and are decrypted after the build
+// (DecryptObject), as Flux does, so that their unencrypted fields may be edited after
+// encryption. The first failure is kept in *failed, so that the build's error can be reported
+// with reason DecryptionFailed.
 func decode(ctx context.Context, dec *decrypt.Decryptor, failed *error) func(string, []byte) ([]byte, error) {
 	return func(path string, data []byte) ([]byte, error) {
 		format := decrypt.FormatForPath(path)
-		if !decrypt.IsEncrypted(data, format) || decryptionDisabled(data, format) {
+		if !decrypt.IsEncrypted(data, format) || isObject(data, format) {
 			return data, nil
 		}
 		out, err := dec.DecryptFile(ctx, path, data, format)
@@ -69,19 +71,18 @@ func decode(ctx context.Context, dec *decrypt.Decryptor, failed *error) func(str
 	}
 }
 
-// decryptionDisabled reports whether a YAML or JSON manifest carries the annotation that keeps it
-// encrypted, readable without decrypting it.
-func decryptionDisabled(data []byte, format decrypt.Format) bool {
+// isObject reports whether a YAML or JSON file is a Kubernetes object (its first document has
+// apiVersion and kind).
+func isObject(data []byte, format decrypt.Format) bool {
 	if format != decrypt.YAML && format != decrypt.JSON {
 		return false
 	}
 	var m struct {
-		Metadata struct {
-			Annotations map[string]string `json:"annotations"`
-		} `json:"metadata"`
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
 	}
 	if yaml.Unmarshal(data, &m) != nil {
 		return false
 	}
-	return decrypt.IsDecryptionDisabled(m.Metadata.Annotations)
+	return m.APIVersion != "" && m.Kind != ""
 }
