@@ -66,8 +66,11 @@ type System struct {
 	lock     *os.File
 	logs     *os.File
 	applied  []sample
-	cancel   context.CancelFunc // stops the managers and the token refresh
-	managers []<-chan error
+	// sopsSecret is SOPSSecret encrypted with the vault's key, pushed with the samples; nil
+	// without a vault.
+	sopsSecret []byte
+	cancel     context.CancelFunc // stops the managers and the token refresh
+	managers   []<-chan error
 }
 
 // Start brings up Kubernetes, the local Azure and the controllers, sets up the sample tenants,
@@ -121,6 +124,7 @@ func Start(ctx context.Context, opts *Options) (s *System, err error) {
 		run  func(context.Context) (string, error)
 	}{
 		{"sample tenants", s.setUpTenants},
+		{"SOPS Secret encrypted with Key Vault", s.encryptSecret},
 		{"samples pushed to " + s.names.registryHost(), s.pushSamples},
 		{"samples pushed to Azure DevOps", s.pushGit},
 	} {

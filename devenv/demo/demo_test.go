@@ -2,19 +2,249 @@ package demo
 
 import (
 	"bytes"
+	"context"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
+	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
+
+// The table of a run with the built-in directory: 26 rows, of which these are Ready and these
+// fail on purpose, each with its reason.
+const (
+	wantRows  = 26
+	wantReady = 23 // 9 of the ACR slice, 6 GitRepositories, 4 application Kustomizations, 4 decrypting ones
+)
+
+var wantDenied = map[string]string{
+	"OCIRepository team-denied/manifests": sourcev1.AuthenticationFailedReason,
+	"GitRepository team-denied/fleet":     sourcev1.AuthenticationFailedReason,
+	"Kustomization team-denied/secrets":   kustomizev1.DecryptionFailedReason,
+}
+
+// TestDevUp runs the demo end to end, as `azimuth dev up --once` does: every object settles as
+// expected, the Kustomizations applied the application and the Secret decrypted with Key Vault
+// in each tenant whose identity holds Key Vault Crypto User, and team-denied's decryption failed
+// naming the role and the command that grants it.
+func TestDevUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	var progress bytes.Buffer
+	sys, err := Start(ctx, &Options{StateDir: t.TempDir(), Progress: &progress})
+	if err != nil {
+		t.Fatalf("Start: %v\n%s", err, progress.String())
+	}
+	defer sys.Stop()
+	table := sys.Settle(ctx)
+	var out bytes.Buffer
+	if err := table.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("azimuth dev up:\n%s\n%s", progress.String(), out.String())
+	if err := table.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "SOPS Secret encrypted with Key Vault") || !strings.Contains(progress.String(), "wrapped by azimuth-local/keys/sops as flux-secret-app") {
+		t.Error("the progress lacks the SOPS encryption step")
+	}
+	ready, denied := 0, map[string]string{}
+	for _, r := range table {
+		switch r.Ready {
+		case metav1.ConditionTrue:
+			ready++
+		case metav1.ConditionFalse:
+			denied[r.Object()] = r.Reason
+		}
+	}
+	if len(table) != wantRows || ready != wantReady {
+		t.Errorf("%d rows, %d Ready; want %d and %d", len(table), ready, wantRows, wantReady)
+	}
+	if !maps.Equal(denied, wantDenied) {
+		t.Errorf("not Ready: %v, want %v", denied, wantDenied)
+	}
+	want := map[string]string{ // the Kustomizations' identities, as the table shows them
+		"Kustomization team-apps/podinfo":     "none (applies OCIRepository manifests)",
+		"Kustomization team-apps/secrets":     "object WI team-apps/source (9900c650…)",
+		"Kustomization team-platform/secrets": "controller WI flux-controller (213d8012…)",
+		"Kustomization team-node/secrets":     "node MI node-kubelet (4817e33f…)",
+		"Kustomization team-secrets/podinfo":  "none (applies GitRepository fleet-pat)",
+		"Kustomization team-secrets/secrets":  "client secret flux-secret-app (secret sops-keys) (7e477dda…)",
+		"Kustomization team-denied/secrets":   "object WI team-denied/source (bca54e62…)",
+		"Kustomization team-platform/podinfo": "none (applies OCIRepository manifests)",
+		"Kustomization team-node/podinfo":     "none (applies OCIRepository manifests)",
+		"OCIRepository team-denied/manifests": "object WI team-denied/source (bca54e62…)",
+	}
+	for _, r := range table {
+		if id, ok := want[r.Object()]; ok {
+			if r.Identity.String() != id {
+				t.Errorf("%s acts as %q, want %q", r.Object(), r.Identity, id)
+			}
+			delete(want, r.Object())
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("rows missing: %v", want)
+	}
+	for _, w := range []string{
+		"Kustomization team-denied/secrets is not Ready (DecryptionFailed):\n  cannot decrypt Secret team-denied/db",
+		"https://azimuth-local.vault.azure.net/keys/sops/",
+		`it needs the role "Key Vault Crypto User" on the vault azimuth-local`,
+		`az role assignment create --assignee bca54e62-4c56-40ce-9b34-044a9a5f57b4 --role "Key Vault Crypto User"`,
+	} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("the table lacks %q", w)
+		}
+	}
+
+	c := sys.Env.Client
+	for _, ns := range []string{"team-apps", "team-platform", "team-node", SecretsTenant} {
+		var secret corev1.Secret
+		if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: SOPSSecret}, &secret); err != nil {
+			t.Errorf("the decrypted Secret: %v", err)
+		} else if got := string(secret.Data["password"]); got != SOPSPassword {
+			t.Errorf("Secret %s/%s password = %q, want the plaintext", ns, SOPSSecret, got)
+		}
+		for _, obj := range []client.Object{&corev1.ConfigMap{}, &corev1.Service{}, &appsv1.Deployment{}} {
+			if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "podinfo"}, obj); err != nil {
+				t.Errorf("the application in %s: %v", ns, err)
+			} else if obj.GetLabels()[kustomizev1.NameLabel] != AppKustomization {
+				t.Errorf("%T %s/podinfo lacks the label of Kustomization %s: %v", obj, ns, AppKustomization, obj.GetLabels())
+			}
+		}
+	}
+	var secret corev1.Secret
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "team-denied", Name: SOPSSecret}, &secret); err == nil {
+		t.Error("team-denied's Secret was applied though its identity may not decrypt")
+	}
+}
+
+// TestSamplesPlan: with the built-in directory, every tenant with a source that can become Ready
+// gets the application, every identity kind decrypts the SOPS Secret, and team-denied's
+// decryption is the one meant to fail.
+func TestSamplesPlan(t *testing.T) {
+	n, err := lookup(directory.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.vault != "azimuth-local" {
+		t.Fatalf("vault = %q", n.vault)
+	}
+	s := &System{names: n}
+	_, extra, err := s.secretsTenantKustomizations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, smp := range append(s.samples(), extra...) {
+		k, ok := smp.obj.(*kustomizev1.Kustomization)
+		if !ok {
+			continue
+		}
+		line := k.Namespace + "/" + k.Name + " from " + k.Spec.SourceRef.Kind + " " + k.Spec.SourceRef.Name
+		if k.Spec.SourceRef.Namespace != "" {
+			line += " of " + k.Spec.SourceRef.Namespace
+		}
+		if d := k.Spec.Decryption; d != nil {
+			line += ", decrypting as " + smp.identity.Method
+			if d.ServiceAccountName != "" {
+				line += " " + d.ServiceAccountName
+			}
+			if d.SecretRef != nil {
+				line += " secret " + d.SecretRef.Name
+			}
+		}
+		if smp.failReason != "" {
+			line += ", fails with " + smp.failReason
+		}
+		if k.Spec.Wait || k.Spec.TargetNamespace != k.Namespace || !k.Spec.Prune {
+			t.Errorf("%s: wait %v, targetNamespace %q, prune %v", line, k.Spec.Wait, k.Spec.TargetNamespace, k.Spec.Prune)
+		}
+		got = append(got, line)
+	}
+	want := []string{
+		"team-apps/podinfo from OCIRepository manifests",
+		"team-apps/secrets from GitRepository fleet, decrypting as object WI source",
+		"team-platform/podinfo from OCIRepository manifests",
+		"team-platform/secrets from GitRepository fleet, decrypting as controller WI",
+		"team-node/podinfo from OCIRepository manifests",
+		"team-node/secrets from GitRepository fleet, decrypting as node MI",
+		"team-denied/secrets from OCIRepository manifests of team-apps, decrypting as object WI source, fails with DecryptionFailed",
+		"team-secrets/podinfo from GitRepository fleet-pat",
+		"team-secrets/secrets from GitRepository fleet-pat, decrypting as client secret secret sops-keys",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Kustomizations:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+
+	// A directory without Azure DevOps decrypts from the OCIRepositories; one without the vault
+	// applies the application alone, and nothing is meant to fail decrypting.
+	s.names.ado = adoRepo{}
+	for _, smp := range s.samples() {
+		if k, ok := smp.obj.(*kustomizev1.Kustomization); ok && k.Spec.SourceRef.Kind != sourcev1.OCIRepositoryKind {
+			t.Errorf("without Azure DevOps, %s/%s reads a %s", k.Namespace, k.Name, k.Spec.SourceRef.Kind)
+		}
+	}
+	s.names.vault = ""
+	_, extra, _ = s.secretsTenantKustomizations()
+	for _, smp := range append(s.samples(), extra...) {
+		if k, ok := smp.obj.(*kustomizev1.Kustomization); ok && (k.Spec.Decryption != nil || smp.failReason != "") {
+			t.Errorf("without a vault, %s/%s decrypts (or must fail: %q)", k.Namespace, k.Name, smp.failReason)
+		}
+	}
+}
+
+// TestManifestsAreObjects: every file of the samples is a Kubernetes object kustomize can build
+// (or a kustomization.yaml listing them), and the Secret is only there once encrypted.
+func TestManifestsAreObjects(t *testing.T) {
+	plain := manifests("azimuthlocal.azurecr.io", latestManifests, nil)
+	if _, ok := plain[SecretsPath+"/kustomization.yaml"]; ok {
+		t.Error("the secrets directory without a secret")
+	}
+	files := manifests("azimuthlocal.azurecr.io", latestManifests, []byte("apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nsops: {}\n"))
+	for name, content := range files {
+		var obj struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Metadata   struct {
+				Name string `json:"name"`
+			} `json:"metadata"`
+			Resources []string `json:"resources"`
+		}
+		if err := yaml.Unmarshal([]byte(content), &obj); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if filepath.Base(name) == "kustomization.yaml" {
+			for _, r := range obj.Resources {
+				if _, ok := files[filepath.Join(filepath.Dir(name), r)]; !ok {
+					t.Errorf("%s lists %s, which is not there", name, r)
+				}
+			}
+			continue
+		}
+		if obj.APIVersion == "" || obj.Kind == "" || obj.Metadata.Name == "" {
+			t.Errorf("%s is not a Kubernetes object:\n%s", name, content)
+		}
+	}
+	if !strings.Contains(files[AppPath+"/configmap.yaml"], "name: "+AppConfigMap) {
+		t.Errorf("the application's ConfigMap is not %s", AppConfigMap)
+	}
+}
 
 // TestDefaultDirectoryHoldsTheSamples: the built-in directory has every name the samples use,
 // and the tenant meant to fail holds no role that would let it pull.
@@ -48,6 +278,13 @@ func TestLookupNamesWhatIsMissing(t *testing.T) {
 		}
 	}
 	spec.ManagedIdentities = kept
+	var assignments []directory.RoleAssignment // the directory refuses roles of a principal it lacks
+	for _, ra := range spec.RoleAssignments {
+		if ra.Principal != "team-apps" {
+			assignments = append(assignments, ra)
+		}
+	}
+	spec.RoleAssignments = assignments
 	d, err := directory.New(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +336,11 @@ func TestProblem(t *testing.T) {
 		}
 		return o
 	}
+	kustomization := func(source, applied string) *kustomizev1.Kustomization {
+		k := &kustomizev1.Kustomization{}
+		k.Spec.SourceRef.Kind, k.Status.LastAppliedRevision = source, applied
+		return k
+	}
 	policy := func(tag string) *imagev1.ImagePolicy {
 		return &imagev1.ImagePolicy{Status: imagev1.ImagePolicyStatus{LatestRef: &imagev1.ImageRef{Tag: tag}}}
 	}
@@ -118,6 +360,11 @@ func TestProblem(t *testing.T) {
 		{"ready though meant to fail", oci("1.1.0@sha256:abc"), metav1.ConditionTrue, meta.SucceededReason, sourcev1.AuthenticationFailedReason, "want Ready=False with reason AuthenticationFailed"},
 		{"policy on the latest release", policy("6.7.1"), metav1.ConditionTrue, meta.SucceededReason, "", ""},
 		{"policy on the release candidate", policy("7.0.0-rc.1"), metav1.ConditionTrue, meta.SucceededReason, "", "want the latest tag 6.7.1"},
+		{"kustomization of the latest artifact", kustomization(sourcev1.OCIRepositoryKind, "1.1.0@sha256:abc"), metav1.ConditionTrue, meta.ReconciliationSucceededReason, "", ""},
+		{"kustomization of an older artifact", kustomization(sourcev1.OCIRepositoryKind, "1.0.0@sha256:abc"), metav1.ConditionTrue, meta.ReconciliationSucceededReason, "", "want the revision 1.1.0 applied"},
+		{"kustomization of a branch", kustomization(sourcev1.GitRepositoryKind, "main@sha1:abc"), metav1.ConditionTrue, meta.ReconciliationSucceededReason, "", ""},
+		{"decryption failed as expected", kustomization(sourcev1.OCIRepositoryKind, ""), metav1.ConditionFalse, kustomizev1.DecryptionFailedReason, kustomizev1.DecryptionFailedReason, ""},
+		{"artifact not there yet", kustomization(sourcev1.OCIRepositoryKind, ""), metav1.ConditionFalse, kustomizev1.ArtifactFailedReason, kustomizev1.DecryptionFailedReason, "want Ready=False with reason DecryptionFailed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := problem(tc.obj, ready(tc.obj, tc.status, tc.reason), tc.failReason); got != tc.want {

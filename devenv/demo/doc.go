@@ -23,7 +23,18 @@
 // flux-certificate-app to the Readers). Samples are pushed to the local ACR
 // as the client-secret application flux-secret-app (AcrPush): an OCI artifact of Kubernetes
 // manifests and semver tags of an image; the same manifests are committed to the Azure DevOps
-// repository with git. Later integrations add their tenants and objects here.
+// repository with git. The manifests hold an application (podinfo/) and a Secret (secrets/)
+// that the demo encrypts at each start with the SOPS module, its data key wrapped by the local
+// Key Vault's key "sops" as flux-secret-app (Key Vault Crypto User).
+//
+// Every tenant with a source that becomes Ready has two Kustomizations: "podinfo" applies the
+// application (its ConfigMap health-checked, not the Deployment: nothing runs pods), and
+// "secrets" applies the Secret, decrypted with Key Vault as the tenant's identity: team-apps'
+// service account (spec.decryption.serviceAccountName), the controller's or the node's identity
+// (no decryption identity named), or in team-secrets flux-secret-app's client secret
+// (spec.decryption.secretRef with sops.azure-kv). team-denied's "secrets" decrypts team-apps'
+// artifact as team-denied/source, which holds no role on the vault: DecryptionFailed. Later
+// integrations add their tenants and objects here.
 //
 // The package sets up what production code would meet in a real cluster and Azure; the engine
 // (api/, internal/) is used as it is, reaching the local Azure only through devenv's connect-to

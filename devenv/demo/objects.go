@@ -81,30 +81,41 @@ func (s *System) samples() []sample {
 		if t.git && s.names.ado.name != "" {
 			out = append(out, s.gitSample(t, id))
 		}
-		if !t.images {
-			continue
+		if t.images {
+			out = append(out, s.imageSamples(t, id)...)
 		}
-		repo := &imagev1.ImageRepository{
-			ObjectMeta: metav1.ObjectMeta{Namespace: t.namespace, Name: "podinfo"},
-			Spec: imagev1.ImageRepositorySpec{
-				Image:              host + "/" + ImageRepository,
-				Provider:           imagev1.AzureProvider,
-				ServiceAccountName: sa,
-				Interval:           metav1.Duration{Duration: sampleInterval},
-			},
-		}
-		policy := &imagev1.ImagePolicy{
-			ObjectMeta: metav1.ObjectMeta{Namespace: t.namespace, Name: "podinfo"},
-			Spec: imagev1.ImagePolicySpec{
-				ImageRepositoryRef: meta.NamespacedObjectReference{Name: repo.Name},
-				Policy:             imagev1.ImagePolicyChoice{SemVer: &imagev1.SemVerPolicy{Range: ">=6.0.0"}},
-			},
-		}
-		out = append(out,
-			sample{obj: repo, identity: id},
-			sample{obj: policy, identity: Identity{Method: "none", Principal: "(reads ImageRepository " + repo.Name + ")"}})
+		out = append(out, s.tenantKustomizations(t, id)...)
 	}
 	return out
+}
+
+// imageSamples are t's ImageRepository and ImagePolicy of the sample image.
+func (s *System) imageSamples(t tenant, id Identity) []sample {
+	host := s.names.registryHost()
+	sa := ""
+	if t.via == objectWI {
+		sa = TenantServiceAccount
+	}
+	repo := &imagev1.ImageRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: t.namespace, Name: "podinfo"},
+		Spec: imagev1.ImageRepositorySpec{
+			Image:              host + "/" + ImageRepository,
+			Provider:           imagev1.AzureProvider,
+			ServiceAccountName: sa,
+			Interval:           metav1.Duration{Duration: sampleInterval},
+		},
+	}
+	policy := &imagev1.ImagePolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: t.namespace, Name: "podinfo"},
+		Spec: imagev1.ImagePolicySpec{
+			ImageRepositoryRef: meta.NamespacedObjectReference{Name: repo.Name},
+			Policy:             imagev1.ImagePolicyChoice{SemVer: &imagev1.SemVerPolicy{Range: ">=6.0.0"}},
+		},
+	}
+	return []sample{
+		{obj: repo, identity: id},
+		{obj: policy, identity: Identity{Method: "none", Principal: "(reads ImageRepository " + repo.Name + ")"}},
+	}
 }
 
 // identity is whom t's objects act as.
@@ -127,6 +138,11 @@ func (s *System) applySamples(ctx context.Context) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		keys, kustomizations, err := s.secretsTenantKustomizations()
+		if err != nil {
+			return "", err
+		}
+		secrets, samples = append(secrets, keys...), append(samples, kustomizations...)
 		for _, secret := range secrets {
 			if err := s.create(ctx, secret); err != nil {
 				return "", err
@@ -139,5 +155,9 @@ func (s *System) applySamples(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	return fmt.Sprintf("%s in %s", count(len(s.applied), "object"), count(len(tenants()), "namespace")), nil
+	namespaces := map[string]bool{}
+	for _, smp := range s.applied {
+		namespaces[smp.obj.GetNamespace()] = true
+	}
+	return fmt.Sprintf("%s in %s", count(len(s.applied), "object"), count(len(namespaces), "namespace")), nil
 }

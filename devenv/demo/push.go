@@ -46,7 +46,7 @@ func (s *System) pushSamples(ctx context.Context) (string, error) {
 		return "", err
 	}
 	for _, tag := range ManifestsTags {
-		img, err := devenv.Artifact(manifests(s.names.registryHost(), tag), map[string]string{
+		img, err := devenv.Artifact(manifests(s.names.registryHost(), tag, s.sopsSecret), map[string]string{
 			"org.opencontainers.image.source":   "https://github.com/azimuth-gitops/azimuth",
 			"org.opencontainers.image.revision": tag,
 			"org.opencontainers.image.created":  time.Now().UTC().Format(time.RFC3339),
@@ -80,14 +80,15 @@ func image(tag string) (v1.Image, error) {
 	return mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), static.NewLayer(layer, types.OCILayer))
 }
 
-// manifests are the artifact's files: an application whose replicas change between versions.
-func manifests(registry, version string) map[string]string {
+// manifests are the artifact's files: an application whose replicas change between versions
+// (AppPath) and, when secret is not empty, a SOPS-encrypted Secret (SecretsPath).
+func manifests(registry, version string, secret []byte) map[string]string {
 	replicas := "1"
 	if version != ManifestsTags[0] {
 		replicas = "2"
 	}
 	image := registry + "/" + ImageRepository + ":" + ImageTags[0]
-	return map[string]string{
+	files := map[string]string{
 		"podinfo/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - deployment.yaml\n  - service.yaml\n  - configmap.yaml\n",
 		"podinfo/deployment.yaml": `apiVersion: apps/v1
 kind: Deployment
@@ -112,4 +113,9 @@ spec:
 		"podinfo/service.yaml":   "apiVersion: v1\nkind: Service\nmetadata:\n  name: podinfo\nspec:\n  selector: {app: podinfo}\n  ports:\n    - port: 9898\n",
 		"podinfo/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: podinfo\ndata:\n  PODINFO_UI_MESSAGE: \"Hello from Azimuth " + version + "\"\n",
 	}
+	if len(secret) > 0 {
+		files[SecretsPath+"/kustomization.yaml"] = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - " + SOPSSecret + ".yaml\n"
+		files[SecretsPath+"/"+SOPSSecret+".yaml"] = string(secret)
+	}
+	return files
 }

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
+	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 )
@@ -115,6 +116,10 @@ func problem(obj object, r Row, failReason string) string {
 		if ref := o.Status.LatestRef; ref == nil || ref.Tag != latestImage {
 			return "want the latest tag " + latestImage
 		}
+	case *kustomizev1.Kustomization:
+		if o.Spec.SourceRef.Kind == sourcev1.OCIRepositoryKind && !strings.HasPrefix(o.Status.LastAppliedRevision, latestManifests+"@") {
+			return "want the revision " + latestManifests + " applied"
+		}
 	}
 	return ""
 }
@@ -129,6 +134,8 @@ func kind(obj object) string {
 		return imagev1.ImageRepositoryKind
 	case *imagev1.ImagePolicy:
 		return imagev1.ImagePolicyKind
+	case *kustomizev1.Kustomization:
+		return kustomizev1.KustomizationKind
 	}
 	return fmt.Sprintf("%T", obj)
 }

@@ -88,6 +88,7 @@ type names struct {
 	certApp    directory.Principal // CertificateApplication
 	pushID     string              // PushApplication's client ID
 	pushSecret string
+	vault      string // the Key Vault with the key VaultKey; empty: none
 }
 
 func lookup(d *directory.Directory) (*names, error) {
@@ -127,6 +128,7 @@ func lookup(d *directory.Directory) (*names, error) {
 		return nil, missing("the application '" + PushApplication + "' with a client secret and AcrPush on the registry")
 	}
 	n.ado = lookupDevOps(d)
+	n.vault = lookupVault(d)
 	if n.ado.pat != "" {
 		if n.certApp, ok = d.Principal(CertificateApplication); !ok {
 			return nil, missing("the application '" + CertificateApplication + "' with a certificate")

@@ -21,8 +21,12 @@ func (s *System) Usage(azimuth string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nAzimuth is running. Look at it with kubectl:\n\n")
 	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", kubeconfig)
-	fmt.Fprintf(&b, "  kubectl get ocirepositories,gitrepositories,imagerepositories,imagepolicies -A\n")
+	fmt.Fprintf(&b, "  kubectl get ocirepositories,gitrepositories,imagerepositories,imagepolicies,kustomizations -A\n")
 	fmt.Fprintf(&b, "  kubectl -n team-denied describe ocirepository manifests\n")
+	if s.names.vault != "" {
+		fmt.Fprintf(&b, "  kubectl -n team-denied describe kustomization %s\n", SecretsKustomization)
+		fmt.Fprintf(&b, "  kubectl -n team-apps get secret %s -o jsonpath='{.data.password}' | base64 -d   # decrypted with Key Vault\n", SOPSSecret)
+	}
 	var watched []string
 	for _, sh := range s.shards() {
 		watched = append(watched, sh.namespaces...)

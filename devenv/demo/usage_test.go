@@ -34,6 +34,8 @@ func TestUsage(t *testing.T) {
 	for _, want := range []string{
 		"The controllers watch only the sample namespaces: team-apps, team-platform, team-denied, team-secrets, team-node.\n",
 		"Objects applied elsewhere are not reconciled",
+		"kubectl get ocirepositories,gitrepositories,imagerepositories,imagepolicies,kustomizations -A\n",
+		"kubectl -n team-denied describe kustomization secrets\n",
 		"export CURL_CA_BUNDLE=" + filepath.Join(state, "azure", "ca.pem") + "\n",
 		"export HTTPS_PROXY=" + azure.ProxyURL() + "\n",
 		"export NO_PROXY=localhost,127.0.0.1,::1\n",

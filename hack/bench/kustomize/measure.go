@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// phase is what one side did in one phase of one run: the figures the report prints.
+type phase struct {
+	Name string `json:"name"`
+	// WallMS is the whole phase: build (or reading the manifests) and apply. BuildMS is its
+	// first part.
+	WallMS  float64 `json:"wallMS"`
+	BuildMS float64 `json:"buildMS"`
+	// ClientCPUMS is the CPU (user + system) of the process that applied, over the phase;
+	// ServerCPUMS that of kube-apiserver and etcd.
+	ClientCPUMS float64 `json:"clientCPUMS"`
+	ServerCPUMS float64 `json:"serverCPUMS"`
+	// Requests counts the requests sent, by "VERB" ("PATCH dry-run" for dry-runs), Codes by
+	// "VERB status".
+	Requests map[string]int `json:"requests"`
+	Codes    map[string]int `json:"codes"`
+	// Writes are the requests that may change the API server's state: neither GET nor dry-run.
+	// WriteSample names the first few.
+	Writes      int      `json:"writes"`
+	DryRuns     int      `json:"dryRuns"`
+	WriteSample []string `json:"writeSample,omitempty"`
+	// AllocMiB is what the phase allocated on the Go heap; PeakHeapMiB the peak growth of the
+	// live heap over its size when the phase began (sampled every few ms); PeakRSSMiB the same
+	// for the process's resident set. -1: not measured (another process applied).
+	AllocMiB    float64 `json:"allocMiB"`
+	PeakHeapMiB float64 `json:"peakHeapMiB"`
+	PeakRSSMiB  float64 `json:"peakRSSMiB"`
+	// Objects is how many objects the phase applied; Outcome says what the applier reported for
+	// them ("1000 created"); Moved how many of the side's objects have another resourceVersion
+	// after the phase than before it (-1 in the first phase: they did not exist).
+	Objects int    `json:"objects"`
+	Outcome string `json:"outcome"`
+	Moved   int    `json:"moved"`
+}
+
+func (p *phase) requests() int {
+	n := 0
+	for _, v := range p.Requests {
+		n += v
+	}
+	return n
+}
+
+// counter counts the requests a client sends, by verb and by answer, through rest.Config's
+// WrapTransport.
+type counter struct {
+	mu       sync.Mutex
+	requests map[string]int
+	codes    map[string]int
+	writes   []string
+	nWrites  int
+	dryRuns  int
+}
+
+func newCounter() *counter {
+	return &counter{requests: map[string]int{}, codes: map[string]int{}}
+}
+
+func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		verb := r.Method
+		dry := r.URL.Query().Has("dryRun")
+		if dry {
+			verb += " dry-run"
+		}
+		resp, err := rt.RoundTrip(r)
+		code := "error"
+		if err == nil {
+			code = strconv.Itoa(resp.StatusCode)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.requests[verb]++
+		c.codes[verb+" "+code]++
+		switch {
+		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		case dry:
+			c.dryRuns++
+		default:
+			c.nWrites++
+			if len(c.writes) < 5 {
+				c.writes = append(c.writes, r.Method+" "+r.URL.Path)
+			}
+		}
+		return resp, err
+	})
+}
+
+// take moves the counts since the last take into p and starts again from zero.
+func (c *counter) take(p *phase) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p != nil {
+		p.Requests, p.Codes, p.Writes, p.DryRuns, p.WriteSample = c.requests, c.codes, c.nWrites, c.dryRuns, c.writes
+	}
+	c.requests, c.codes, c.writes, c.nWrites, c.dryRuns = map[string]int{}, map[string]int{}, nil, 0, 0
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// measure runs fn as the phase name of this process, with its requests counted by cnt and the
+// CPU of the server processes servers read around it.
+func measure(name string, cnt *counter, servers []int, fn func(p *phase) error) (*phase, error) {
+	p := &phase{Name: name}
+	runtime.GC()
+	debug.FreeOSMemory() // so that the phase's RSS growth is its own, not the last phase's garbage
+	baseHeap, baseAllocs := heapStats()
+	baseRSS, _ := procStatus("self", "VmRSS")
+	cpu0 := selfCPU()
+	srv0 := serverCPU(servers)
+	cnt.take(nil)
+
+	stop := sample()
+	start := time.Now()
+	err := fn(p)
+	p.WallMS = ms(time.Since(start))
+	peakHeap, peakRSS := stop()
+
+	cnt.take(p)
+	p.ClientCPUMS = ms(selfCPU() - cpu0)
+	p.ServerCPUMS = ms(serverCPU(servers) - srv0)
+	_, allocs := heapStats()
+	p.AllocMiB = mib(int64(allocs - baseAllocs))
+	p.PeakHeapMiB = mib(max(0, int64(peakHeap)-int64(baseHeap)))
+	p.PeakRSSMiB = mib(max(0, peakRSS-baseRSS))
+	return p, err
+}
+
+// sample reads the live heap and the resident set every 5 ms until stop is called, which
+// returns their peaks.
+func sample() (stop func() (heap uint64, rss int64)) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var peakHeap uint64
+	var peakRSS int64
+	read := func() {
+		if h, _ := heapStats(); h > peakHeap {
+			peakHeap = h
+		}
+		if r, err := procStatus("self", "VmRSS"); err == nil && r > peakRSS {
+			peakRSS = r
+		}
+	}
+	wg.Go(func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			read()
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	})
+	return func() (uint64, int64) {
+		close(done)
+		wg.Wait()
+		read()
+		return peakHeap, peakRSS
+	}
+}
+
+var heapSamples = []metrics.Sample{
+	{Name: "/memory/classes/heap/objects:bytes"}, // live and not yet swept objects
+	{Name: "/gc/heap/allocs:bytes"},              // allocated since the process began
+}
+
+var heapMu sync.Mutex
+
+// heapStats returns the bytes of heap objects and of all allocations so far, without stopping
+// the world as runtime.ReadMemStats does.
+func heapStats() (objects, allocs uint64) {
+	heapMu.Lock()
+	defer heapMu.Unlock()
+	metrics.Read(heapSamples)
+	return heapSamples[0].Value.Uint64(), heapSamples[1].Value.Uint64()
+}
+
+// procStatus reads a "kB" field of /proc/<pid>/status, in bytes.
+func procStatus(pid, field string) (int64, error) {
+	data, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(data)) {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			f := strings.Fields(v)
+			if len(f) == 0 {
+				break
+			}
+			kb, err := strconv.ParseInt(f[0], 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%s/status", field, pid)
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+const clockTicks = 100 // USER_HZ: utime and stime in /proc/PID/stat are in 1/100 s on Linux
+
+// serverCPU adds the CPU time of pids (kube-apiserver and etcd), from /proc/PID/stat.
+func serverCPU(pids []int) time.Duration {
+	var total time.Duration
+	for _, pid := range pids {
+		f, err := statFields(pid)
+		if err != nil || len(f) < 13 {
+			continue
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64) // field 14 of stat
+		st, _ := strconv.ParseInt(f[12], 10, 64) // field 15
+		total += time.Duration(ut+st) * time.Second / clockTicks
+	}
+	return total
+}
+
+// statFields returns the fields of /proc/PID/stat after the command name, the third first.
+func statFields(pid int) ([]string, error) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return nil, err
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return nil, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	return strings.Fields(string(data[i+1:])), nil
+}
+
+// serverPIDs finds this process's kube-apiserver and etcd children, which testenv started.
+func serverPIDs() ([]int, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	self := strconv.Itoa(os.Getpid())
+	var pids []int
+	var names []string
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		open, end := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		comm := string(data[open+1 : end])
+		f := strings.Fields(string(data[end+1:]))
+		if len(f) > 1 && f[1] == self && (comm == "kube-apiserver" || comm == "etcd") {
+			pids = append(pids, pid)
+			names = append(names, comm)
+		}
+	}
+	slices.Sort(names)
+	if len(pids) != 2 || names[0] != "etcd" || names[1] != "kube-apiserver" {
+		return nil, fmt.Errorf("expected kube-apiserver and etcd among this process's children, found %v", names)
+	}
+	return pids, nil
+}
+
+func mib(b int64) float64        { return float64(b) / (1 << 20) }
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
