@@ -12,7 +12,7 @@ RACE_PKGS := ./api/... ./internal/... ./azurelocal/...
 PLAIN_PKGS := ./cmd/... $(if $(wildcard test),./test/...)
 
 KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/etcd
-GEN_TOOLS := $(BIN)/controller-gen $(BIN)/staticcheck $(BIN)/crane
+GEN_TOOLS := $(BIN)/controller-gen $(BIN)/staticcheck $(BIN)/crane $(BIN)/sops
 FLUX_TOOLS := $(BIN)/flux $(BIN)/flux-2.6
 AZURITE := hack/azurite/node_modules/.package-lock.json
 
@@ -41,6 +41,10 @@ $(BIN)/staticcheck: hack/tools/gen/go.mod hack/tools/gen/go.sum
 
 $(BIN)/crane: hack/tools/gen/go.mod hack/tools/gen/go.sum
 	cd hack/tools/gen && $(GO) build -o $@ github.com/google/go-containerregistry/cmd/crane
+
+# The sops CLI, at the SOPS version the engine decrypts with, for the tests that encrypt as users do.
+$(BIN)/sops: hack/tools/sops/go.mod hack/tools/sops/go.sum
+	cd hack/tools/sops && $(GO) build -o $@ github.com/getsops/sops/v3/cmd/sops
 
 # The flux CLI, newest and 2.6, for the tests that drive it (hack/tools/flux.sh says why a script).
 $(BIN)/flux: hack/tools/flux/go.mod hack/tools/flux/go.sum hack/tools/flux.sh

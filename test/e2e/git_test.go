@@ -15,7 +15,9 @@ import (
 	"golang.org/x/crypto/ssh"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal"
@@ -75,7 +77,10 @@ func (s *suite) pushToAzureDevOps(t *testing.T, files map[string]string) string 
 func TestGitRepositoryFromAzureDevOps(t *testing.T) {
 	s := system(t)
 	s.tenant(t, nsGit, controllerMI, controllerID)
-	head := s.pushToAzureDevOps(t, map[string]string{"deploy/app.yaml": "kind: ConfigMap\n", ".github/ci.yaml": "ci\n"})
+	head := s.pushToAzureDevOps(t, map[string]string{
+		"deploy/app.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: fleet-settings\ndata:\n  cloned: from-azure-devops\n",
+		".github/ci.yaml": "ci\n",
+	})
 	// A service account for an identity that is no user of the organization.
 	s.federatedServiceAccountFor(t, nsGit, "outsider", noRoleMI, noRoleMIID)
 
@@ -143,5 +148,26 @@ func TestGitRepositoryFromAzureDevOps(t *testing.T) {
 	}
 	if reason != sourcev1.AuthenticationFailedReason {
 		t.Errorf("reason %s, want AuthenticationFailed", reason)
+	}
+
+	// The scenario's end: a Kustomization applies the cloned manifests into its target namespace.
+	target := nsGit + "-apps"
+	if err := s.env.Client.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: target}}); err != nil {
+		t.Fatal(err)
+	}
+	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: nsGit, Name: "fleet"}, Spec: kustomizev1.KustomizationSpec{
+		SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "workload-identity"},
+		Path:      "./deploy", Prune: true, TargetNamespace: target, Interval: metav1.Duration{Duration: time.Hour},
+	}}
+	if err := s.env.Client.Create(t.Context(), ks); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(t, ks, "Ready=True", func() bool { st, _, _ := readyStatus(ks); return st == metav1.ConditionTrue })
+	if ks.Status.LastAppliedRevision != "main@sha1:"+head {
+		t.Errorf("lastAppliedRevision %q, want main@sha1:%s", ks.Status.LastAppliedRevision, head)
+	}
+	var cm corev1.ConfigMap
+	if err := s.env.Client.Get(t.Context(), client.ObjectKey{Namespace: target, Name: "fleet-settings"}, &cm); err != nil || cm.Data["cloned"] != "from-azure-devops" {
+		t.Errorf("ConfigMap %s/fleet-settings: %v %v", target, cm.Data, err)
 	}
 }

@@ -31,7 +31,9 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 	objs, err := kustomize.Build(dir, obj.Spec.Path, opts)
 	if err != nil {
 		if decodeErr != nil {
-			return nil, status.Fail("", kustomizev1.DecryptionFailedReason, err)
+			// The decryption error itself, not the build's: kustomize's wrapping repeats it, and a
+			// build error is terminal where a refused key is not (a role may be granted).
+			return nil, status.Fail("", kustomizev1.DecryptionFailedReason, decodeErr)
 		}
 		return nil, status.Fail("", kustomizev1.BuildFailedReason, err)
 	}
