@@ -10,6 +10,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
@@ -144,6 +145,59 @@ func TestAzureDevOpsFaults(t *testing.T) {
 				st, _, _ := readyStatus(obj)
 				return st == metav1.ConditionTrue && obj.Status.Artifact != nil && obj.Status.Artifact.Revision == "main@sha1:"+head
 			})
+		})
+	}
+}
+
+// TestKeyVaultFaults: Key Vault throttling, down or hanging while a Kustomization decrypts ends
+// in DecryptionFailed that says so, retried and not stalled, and the Kustomization applies its
+// Secret by itself once the vault is back.
+func TestKeyVaultFaults(t *testing.T) {
+	s := system(t)
+	if err := s.env.Client.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: nsKVFaults}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	sops := s.sopsCLI(t)
+	doc := sops.encrypt(t, "secret.yaml", secretManifest("db", "password", "faults-plaintext-91c3"), "--azure-kv", sopsKeyURL, "--encrypted-regex", sopsEncryptedRE)
+	s.push(t, "kv-faults/manifests", "1.0.0", map[string]string{"secrets/secret.yaml": string(doc)})
+
+	const vaults = "*.vault.azure.net"
+	for _, tc := range []struct {
+		name    string
+		fault   gateway.Fault
+		timeout time.Duration
+		want    []string
+	}{
+		{"the vault throttles", gateway.Fault{Status: 429, RetryAfter: time.Second}, 30 * time.Second, []string{"429", vaultName}},
+		{"the vault is down", gateway.Fault{Status: 503}, 30 * time.Second, []string{"503", vaultName}},
+		{"the vault hangs", gateway.Fault{Hang: true}, 5 * time.Second, []string{"deadline exceeded"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := s.env.Azure.Inject(vaults, tc.fault); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.env.Azure.Clear(vaults) })
+			name := strings.NewReplacer(" ", "-").Replace(tc.name)
+			src := ociRepository(nsKVFaults, "kv-faults/manifests", "1.0.0", false)
+			src.Name = name
+			ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: nsKVFaults, Name: name}, Spec: kustomizev1.KustomizationSpec{
+				SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.OCIRepositoryKind, Name: name},
+				Path:      "./secrets", Prune: true, TargetNamespace: nsKVFaults, NamePrefix: name + "-",
+				Decryption: &kustomizev1.Decryption{Provider: "sops"},
+				Interval:   metav1.Duration{Duration: time.Hour}, RetryInterval: &metav1.Duration{Duration: time.Second},
+				Timeout: &metav1.Duration{Duration: tc.timeout},
+			}}
+			if err := s.env.Client.Create(t.Context(), src); err != nil {
+				t.Fatal(err)
+			}
+			s.waitFor(t, src, "Ready=True", func() bool { st, _, _ := readyStatus(src); return st == metav1.ConditionTrue })
+			if err := s.env.Client.Create(t.Context(), ks); err != nil {
+				t.Fatal(err)
+			}
+			s.failsThenRecovers(t, ks, vaults, tc.want, func() bool { st, _, _ := readyStatus(ks); return st == metav1.ConditionTrue })
+			if _, reason, _ := readyStatus(ks); reason != meta.ReconciliationSucceededReason {
+				t.Errorf("recovered with reason %s", reason)
+			}
 		})
 	}
 }

@@ -55,9 +55,10 @@ const (
 	nsKVTampered    = "sops-kv-tampered"
 	nsKVGranted     = "sops-kv-granted"
 	nsAge           = "sops-age"
+	nsKVFaults      = "sops-kv-faults"
 )
 
-var keyVaultNamespaces = []string{nsKVSecret, nsKVCertificate, nsKVAzCLI, nsKVWorkload, nsKVNode, nsKVDenied, nsKVFormats, nsKVTampered, nsKVGranted, nsAge}
+var keyVaultNamespaces = []string{nsKVSecret, nsKVCertificate, nsKVAzCLI, nsKVWorkload, nsKVNode, nsKVDenied, nsKVFormats, nsKVTampered, nsKVGranted, nsAge, nsKVFaults}
 
 // The plaintexts. Each is unique, so that a status, event or Secret that shows one is found.
 const (
