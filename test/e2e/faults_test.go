@@ -54,7 +54,13 @@ func TestFaults(t *testing.T) {
 
 			obj := ociRepository(nsFaults, "tenant-faults/manifests", "1.0.0", true)
 			obj.Name, obj.Spec.ServiceAccountName = sa, sa
-			obj.Spec.Timeout = &metav1.Duration{Duration: 5 * time.Second}
+			// Long enough for the client's own retries of a 503 or 429 (go-containerregistry
+			// backs off 1s then 3s) to end in the error they report, short enough for a hang.
+			timeout := 20 * time.Second
+			if tc.fault.Hang {
+				timeout = 5 * time.Second
+			}
+			obj.Spec.Timeout = &metav1.Duration{Duration: timeout}
 			if err := s.env.Client.Create(t.Context(), obj); err != nil {
 				t.Fatal(err)
 			}
