@@ -25,9 +25,11 @@ import (
 //
 // Within a stage every object is read and dry-run first; an object that the dry-run shows
 // already in the desired state is left alone ("unchanged": no write, so its resourceVersion
-// does not move). When any dry-run fails the stage writes nothing, and Apply returns the error
-// of every failing object of the stage. Otherwise the objects that differ are applied, one at a
-// time in kustomize's kind order.
+// does not move). The dry-run is skipped when the Cache or the live object's managedFields show
+// that it would find the object unchanged (see the package's documentation). When any dry-run
+// fails the stage writes nothing, and Apply returns the error of every failing object of the
+// stage. Otherwise the objects that differ are applied, one at a time in kustomize's kind
+// order.
 //
 // Apply stops at the first stage that fails. The ChangeSet it returns then holds what the
 // earlier stages did and the objects of the failing stage found unchanged or written, so that
@@ -182,7 +184,8 @@ func (m *Manager) scopes(batch []*unstructured.Unstructured) map[schema.GroupVer
 	return out
 }
 
-// plan reads the live object and dry-runs the desired one, deciding it.action. Reads only.
+// plan reads the live object and dry-runs the desired one, unless the Cache or the live
+// object's managedFields show it unchanged, deciding it.action. Reads only.
 func (m *Manager) plan(ctx context.Context, it *item) {
 	// Flux's rules: Ignore (or reconcile: disabled) on either side leaves the object alone,
 	// IfNotPresent on the desired object leaves an existing one alone. The manifest's own
@@ -215,6 +218,12 @@ func (m *Manager) plan(ctx context.Context, it *item) {
 	}
 	if m.opts.Cache.current(m.owner, it.id, live, it.hash) {
 		it.action, it.result = Unchanged, live
+		return
+	}
+	// The second check, for an object the cache does not know: live's managedFields.
+	if ok, _ := ownedFieldsCurrent(it.desired, live); ok {
+		it.action, it.result = Unchanged, live
+		m.opts.Cache.put(m.owner, it.id, live, it.hash)
 		return
 	}
 

@@ -11,9 +11,14 @@ import (
 
 // Cache lets Apply skip the dry-run of an object it has already found in the desired state:
 // when the live object's UID and resourceVersion are those Apply last saw for it (after it
-// applied it, or after a dry-run showed nothing to change) and the desired object hashes the
-// same, a dry-run would answer what it answered then. A no-change Apply of n objects then makes
-// n GETs and no dry-run, instead of n GETs and n dry-runs.
+// applied it, or after a dry-run or its managedFields showed nothing to change) and the
+// desired object hashes the same, a dry-run would answer what it answered then. A no-change
+// Apply of n objects then makes n GETs, no dry-run, and no comparison of managedFields. It is
+// Apply's first check; the second, on an object the cache does not know (an empty cache after
+// a restart), reads its managedFields (see the package's documentation, "When the dry-run is
+// skipped"), and only what neither decides is dry-run. The cache also spares the dry-runs of
+// objects the second check leaves in doubt, such as those whose manifest writes a quantity in
+// another form than the API server stores it.
 //
 // Drift is still corrected: any write to the object, by anyone, changes its resourceVersion,
 // and the next Apply dry-runs it again. What the cache does not notice, until the object or

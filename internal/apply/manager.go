@@ -61,7 +61,9 @@ type Options struct {
 	// --concurrent-ssa.
 	Concurrency int
 	// Cache lets Apply skip the dry-run of objects it already found in the desired state (see
-	// Cache). Default: nil, every object is dry-run on every Apply, as Flux does.
+	// Cache), before it looks at their managedFields. Default: nil, every object that the
+	// managedFields do not show unchanged is dry-run (see the package's documentation, "When
+	// the dry-run is skipped").
 	Cache *Cache
 }
 
