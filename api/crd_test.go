@@ -28,6 +28,8 @@ var crdFiles = []struct {
 	{"source.toolkit.fluxcd.io_gitrepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"gitImplementation", "accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
+	// region and sts serve S3 and AWS only; accessFrom is a Flux v1beta2 field its v1 dropped.
+	{"source.toolkit.fluxcd.io_buckets.yaml", []string{"v1", "v1beta2"}, []string{"region", "sts", "accessFrom"}},
 	{"kustomize.toolkit.fluxcd.io_kustomizations.yaml", []string{"v1", "v1beta2"}, []string{"kubeConfig", "healthCheckExprs", "deletionPolicy", "validation", "patchesStrategicMerge", "patchesJson6902"}},
 }
 
@@ -203,6 +205,8 @@ func TestCRDRules(t *testing.T) {
 		file, rule string
 	}{
 		{"source.toolkit.fluxcd.io_gitrepositories.yaml", "!has(self.serviceAccountName) || (has(self.provider) && self.provider == 'azure')"},
+		{"source.toolkit.fluxcd.io_buckets.yaml", "self.provider != 'generic' || !has(self.serviceAccountName)"},
+		{"source.toolkit.fluxcd.io_buckets.yaml", "!has(self.secretRef) || !has(self.serviceAccountName)"},
 	}
 	for _, tt := range tests {
 		for version, schema := range schemas(t, loadCRD(t, tt.file)) {

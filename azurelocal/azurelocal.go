@@ -1,8 +1,9 @@
 // Package azurelocal runs the local Azure: one HTTPS gateway that serves the real Azure host
 // names, Entra ID on the login hosts, ACR on the registry hosts, Azure Repos on dev.azure.com
 // (and its SSH endpoint, ssh.dev.azure.com:22, on a listener of its own), Key Vault on the vault
-// hosts, IMDS on a plain-HTTP port, and the directory that says who exists and who may do what.
-// Later emulators (Blob, Event Hubs) plug into the same gateway with Register.
+// hosts, Blob Storage on the blob hosts when asked (Azurite behind the gateway, see
+// azurelocal/blob), IMDS on a plain-HTTP port, and the directory that says who exists and who may
+// do what. Later emulators (Event Hubs) plug into the same gateway with Register.
 //
 // Clients reach it through two standard knobs and nothing else (see DESIGN.md, "The local
 // Azure"): the connect-to map written to STATE/connect-to, and trust of the CA in STATE/ca.pem.
@@ -34,6 +35,7 @@ import (
 	"time"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal/acr"
+	"github.com/azimuth-gitops/azimuth/azurelocal/blob"
 	"github.com/azimuth-gitops/azimuth/azurelocal/devops"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
@@ -76,6 +78,8 @@ const (
 	// KnownHostsFile holds the known_hosts line of the SSH host key of ssh.dev.azure.com, for
 	// ssh -o UserKnownHostsFile= and for a Flux secret's known_hosts.
 	KnownHostsFile = "known_hosts"
+	// BlobDir holds Azurite's blobs and metadata when BlobOptions.Persist is set.
+	BlobDir = "blob"
 )
 
 // Options configure Start. The zero value is valid.
@@ -107,8 +111,22 @@ type Options struct {
 	// GateToken is called when an Entra token request arrives and may block; see entra.WithGate.
 	// Default: none.
 	GateToken func(context.Context, entra.Record)
+	// Blob starts Blob Storage for the directory's storage accounts: Azurite, behind the gateway
+	// on *.blob.core.windows.net. Azurite takes a second or two to start, so it runs only when
+	// asked. Default: nil, no Blob; the blob hosts answer 501 NotImplemented saying so.
+	Blob *BlobOptions
 	// Logger receives server errors. Default: slog.Default().
 	Logger *slog.Logger
+}
+
+// BlobOptions configure the local Blob Storage. The zero value is valid: blobs in memory.
+type BlobOptions struct {
+	// Persist keeps blobs in STATE/blob (BlobDir) across restarts, as `azimuth dev up` does.
+	// Default: false, blobs live in memory and end with Stop.
+	Persist bool
+	// Azurite is the azurite-blob executable. Default: blob.FindAzurite's answer
+	// ($AZIMUTH_AZURITE, the repository's hack/azurite, or azurite-blob on PATH).
+	Azurite string
 }
 
 // Azure is a running local Azure.
@@ -120,6 +138,8 @@ type Azure struct {
 	registry  *acr.Server
 	devops    *devops.Server
 	keyVault  *keyvault.Server
+	blob      *blob.Server
+	azurite   *blob.Azurite
 	gateway   *gateway.Gateway
 	proxy     *proxy.Proxy
 	gwAddr    string
@@ -163,6 +183,12 @@ func Start(ctx context.Context, opts *Options) (*Azure, error) {
 	if err := a.writeState(leaf, opts == nil || opts.Directory == nil); err != nil {
 		a.Stop()
 		return nil, err
+	}
+	if o.Blob != nil {
+		if err := a.startBlob(ctx, o); err != nil {
+			a.Stop()
+			return nil, err
+		}
 	}
 	a.stopCtx = context.AfterFunc(ctx, func() { a.Stop() })
 	return a, nil
@@ -249,6 +275,11 @@ func (a *Azure) startEmulators(o Options) error {
 			return err
 		}
 	}
+	for _, h := range blob.Hosts() {
+		if err := a.gateway.Register(h, blob.NotRunning()); err != nil {
+			return err
+		}
+	}
 	imdsOpts := []imds.Option{imds.WithClock(o.Clock)}
 	if o.ObserveToken != nil {
 		imdsOpts = append(imdsOpts, imds.WithObserver(o.ObserveToken))
@@ -300,6 +331,37 @@ func (a *Azure) listen(o Options, leaf *pki.Leaf) error {
 			o.Logger.Error("azurelocal: SSH server stopped", "addr", a.sshAddr, "error", err)
 		}
 	}()
+	return nil
+}
+
+// startBlob starts Azurite with the gateway's certificate, for the directory's storage accounts,
+// and serves it on the blob hosts.
+func (a *Azure) startBlob(ctx context.Context, o Options) error {
+	azOpts := &blob.AzuriteOptions{
+		Command:  o.Blob.Azurite,
+		Accounts: a.dir.StorageAccounts(),
+		CertFile: filepath.Join(a.stateDir, TLSCertFile),
+		KeyFile:  filepath.Join(a.stateDir, TLSKeyFile),
+		RootCAs:  a.ca.Pool(),
+	}
+	if o.Blob.Persist {
+		azOpts.Location = filepath.Join(a.stateDir, BlobDir)
+	}
+	azurite, err := blob.StartAzurite(ctx, azOpts)
+	if err != nil {
+		return err
+	}
+	a.azurite = azurite
+	srv, err := blob.New(a.dir, a.entra.Verifier(), azurite, blob.WithClock(o.Clock), blob.WithLogger(o.Logger))
+	if err != nil {
+		return err
+	}
+	a.blob = srv
+	for _, h := range blob.Hosts() {
+		if err := a.gateway.Register(h, srv); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -367,6 +429,10 @@ func (a *Azure) Stop() error {
 		}
 		for _, s := range a.servers {
 			errs = append(errs, s.Shutdown(ctx))
+		}
+		if a.azurite != nil {
+			// After the gateway, which forwards to it, has finished its requests.
+			errs = append(errs, a.azurite.Stop())
 		}
 		a.stopErr = errors.Join(errs...)
 	})
@@ -438,6 +504,11 @@ func (a *Azure) DevOps() *devops.Server { return a.devops }
 
 // KeyVault returns Key Vault (*.vault.azure.net) for the vaults of the directory.
 func (a *Azure) KeyVault() *keyvault.Server { return a.keyVault }
+
+// Blob returns Blob Storage (*.blob.core.windows.net) for the storage accounts of the directory,
+// or nil when Options.Blob did not ask for it. Its Azurite serves tests' own blob.Server too
+// (azuretest.ServeBlob).
+func (a *Azure) Blob() *blob.Server { return a.blob }
 
 // SSHAddr returns the listening address of the SSH server of ssh.dev.azure.com, which the
 // connect-to map names for ssh.dev.azure.com:22.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -191,5 +192,33 @@ func TestObserveAndGate(t *testing.T) {
 		if r.ClientID != app.ClientID || r.Grant != entra.GrantClientSecret || r.Status != 200 {
 			t.Errorf("record %+v", r)
 		}
+	}
+}
+
+// TestBlobOnlyWhenAsked: without Options.Blob no Azurite starts, and the blob hosts say how to
+// turn it on; asked for with no storage account to serve, Start fails saying what to declare.
+func TestBlobOnlyWhenAsked(t *testing.T) {
+	a := azuretest.Start(t, "", nil)
+	if a.Blob() != nil {
+		t.Fatal("Blob runs without being asked for")
+	}
+	resp, err := httpClient(t, a).Get("https://azimuthlocal.blob.core.windows.net/?comp=list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotImplemented || resp.Header.Get("x-ms-error-code") != "NotImplemented" || !strings.Contains(string(body), "azurelocal.Options.Blob") {
+		t.Errorf("blob host without Blob: %s %s", resp.Status, body)
+	}
+	spec := directory.Default().Spec()
+	spec.Resources.StorageAccounts = nil
+	dir, err := directory.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = azurelocal.Start(t.Context(), &azurelocal.Options{StateDir: t.TempDir(), Directory: dir, Blob: &azurelocal.BlobOptions{}})
+	if err == nil || !strings.Contains(err.Error(), "resources.storageAccounts") {
+		t.Errorf("Blob without storage accounts: %v", err)
 	}
 }

@@ -95,7 +95,9 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 		azureDir = filepath.Join(o.StateDir, "azure")
 	}
 	done = step("the local Azure")
-	env.Azure, err = azurelocal.Start(ctx, &azurelocal.Options{StateDir: azureDir, Directory: o.Directory, IssuerCAs: [][]byte{env.Kube.CAPEM}})
+	// Blob Storage (Azurite) too: kept in the state directory when there is one to keep.
+	blob := &azurelocal.BlobOptions{Persist: o.StateDir != ""}
+	env.Azure, err = azurelocal.Start(ctx, &azurelocal.Options{StateDir: azureDir, Directory: o.Directory, IssuerCAs: [][]byte{env.Kube.CAPEM}, Blob: blob})
 	if done(err); err != nil {
 		return env, fmt.Errorf("starting the local Azure: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/azimuth-gitops/azimuth/azurelocal"
 	"github.com/azimuth-gitops/azimuth/azurelocal/acr"
+	"github.com/azimuth-gitops/azimuth/azurelocal/blob"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
 	"github.com/azimuth-gitops/azimuth/azurelocal/keyvault"
@@ -117,6 +118,27 @@ func ServeKeyVault(a *azurelocal.Azure, opts ...keyvault.Option) (*keyvault.Serv
 		return nil, err
 	}
 	for _, h := range keyvault.Hosts() {
+		if err := a.Register(h, srv); err != nil {
+			return nil, err
+		}
+	}
+	return srv, nil
+}
+
+// ServeBlob serves the storage accounts of a's directory with a Blob service made with opts (an
+// observer, a's clock), in place of the one the local Azure starts with, on every blob host. It
+// forwards to the local Azure's own Azurite, so a must have been started with Options.Blob: a
+// test package that starts its local Azure once (TestMain, Lazy) starts one Azurite, whatever
+// the number of its tests.
+func ServeBlob(a *azurelocal.Azure, opts ...blob.Option) (*blob.Server, error) {
+	if a.Blob() == nil {
+		return nil, fmt.Errorf("azuretest: the local Azure runs no Azurite; start it with azurelocal.Options{Blob: &azurelocal.BlobOptions{}}")
+	}
+	srv, err := blob.New(a.Directory(), a.Entra().Verifier(), a.Blob().Azurite(), opts...)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range blob.Hosts() {
 		if err := a.Register(h, srv); err != nil {
 			return nil, err
 		}

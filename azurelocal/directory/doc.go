@@ -6,9 +6,10 @@
 // authenticates clients against it, azurelocal/imds hands out the node's identities, the service
 // emulators ask it (through Authorize and Check, backed by azurelocal/rbac) whether a token's
 // principal may act, azurelocal/devops asks it who belongs to an organization and to which
-// project group (DevOpsMember, DevOpsGroup, DevOpsPAT, DevOpsKeyOwners), and azurelocal/keyvault
+// project group (DevOpsMember, DevOpsGroup, DevOpsPAT, DevOpsKeyOwners), azurelocal/keyvault
 // asks it for a vault's tenant, permission model and access policies (KeyVault,
-// KeyVaultPermissions).
+// KeyVaultPermissions), and azurelocal/blob for a storage account's keys, containers and tenant
+// (StorageAccount, SubscriptionTenant).
 //
 // A Directory is safe for concurrent use. Tests and `azimuth dev up` add federated credentials,
 // role assignments and DevOps repositories at run time (AddFederatedCredential,

@@ -126,7 +126,7 @@ type SystemIdentity struct {
 // Resources are the Azure resources the local emulators serve.
 type Resources struct {
 	Registries          []Resource           `json:"registries,omitempty"`
-	StorageAccounts     []Resource           `json:"storageAccounts,omitempty"`
+	StorageAccounts     []StorageAccount     `json:"storageAccounts,omitempty"`
 	KeyVaults           []KeyVault           `json:"keyVaults,omitempty"`
 	EventHubsNamespaces []Resource           `json:"eventHubsNamespaces,omitempty"`
 	DevOpsOrganizations []DevOpsOrganization `json:"devopsOrganizations,omitempty"`

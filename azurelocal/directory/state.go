@@ -49,6 +49,7 @@ func build(spec Spec) (*state, error) {
 	st.indexUsers(spec, v)
 	st.indexResources(spec, v)
 	st.indexKeyVaults(spec, v)
+	st.indexStorageAccounts(spec, v)
 	st.indexDevOps(spec, v)
 	st.roles = v.roles(spec)
 	assignments := v.assignments(spec, st)
@@ -91,6 +92,9 @@ func applyDefaults(s *Spec) {
 	for i := range s.Resources.KeyVaults {
 		s.Resources.KeyVaults[i].applyDefaults(subscriptionTenant(*s, s.Resources.KeyVaults[i].Subscription))
 	}
+	for i := range s.Resources.StorageAccounts {
+		s.Resources.StorageAccounts[i].applyDefaults()
+	}
 	if s.Node.Name == "" {
 		s.Node.Name = "local-node"
 	}
@@ -120,6 +124,9 @@ func (r *Resources) setKinds() {
 	for i := range r.KeyVaults {
 		r.KeyVaults[i].Kind = KindKeyVault
 	}
+	for i := range r.StorageAccounts {
+		r.StorageAccounts[i].Kind = KindStorageAccount
+	}
 	for i := range r.DevOpsOrganizations {
 		r.DevOpsOrganizations[i].Kind = KindDevOpsOrganization
 	}
@@ -134,7 +141,6 @@ type resourceGroup struct {
 func (r *Resources) groups() []resourceGroup {
 	return []resourceGroup{
 		{"registries", KindRegistry, &r.Registries},
-		{"storageAccounts", KindStorageAccount, &r.StorageAccounts},
 		{"eventHubsNamespaces", KindEventHubsNamespace, &r.EventHubsNamespaces},
 	}
 }

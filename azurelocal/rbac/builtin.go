@@ -6,6 +6,7 @@ const (
 	AcrPushID                             = "8311e382-0749-4cb8-b61a-304f252e45ec"
 	StorageBlobDataReaderID               = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 	StorageBlobDataContributorID          = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"
+	StorageBlobDataOwnerID                = "b7e6dc6d-f1e8-4753-8033-0f276bb0955b"
 	KeyVaultCryptoUserID                  = "12338af0-0e69-4776-bea7-57ae8d297424"
 	KeyVaultCryptoServiceEncryptionUserID = "e147488a-f6f5-4113-8e2d-b22465e65bf6"
 	KeyVaultCryptoOfficerID               = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
@@ -19,18 +20,30 @@ const (
 // Operation strings the local service emulators check. They are the real Azure operations that
 // the built-in roles above grant.
 const (
-	ActionRegistryPull      = "Microsoft.ContainerRegistry/registries/pull/read"
-	ActionRegistryPush      = "Microsoft.ContainerRegistry/registries/push/write"
-	ActionBlobContainerRead = "Microsoft.Storage/storageAccounts/blobServices/containers/read"
-	DataActionBlobRead      = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
-	DataActionBlobWrite     = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"
-	DataActionKeyRead       = "Microsoft.KeyVault/vaults/keys/read"
-	DataActionKeyCreate     = "Microsoft.KeyVault/vaults/keys/create/action"
-	DataActionKeyDecrypt    = "Microsoft.KeyVault/vaults/keys/decrypt/action"
-	DataActionKeyEncrypt    = "Microsoft.KeyVault/vaults/keys/encrypt/action"
-	DataActionKeyWrap       = "Microsoft.KeyVault/vaults/keys/wrap/action"
-	DataActionKeyUnwrap     = "Microsoft.KeyVault/vaults/keys/unwrap/action"
-	DataActionEventHubsSend = "Microsoft.EventHub/namespaces/messages/send/action"
+	ActionRegistryPull          = "Microsoft.ContainerRegistry/registries/pull/read"
+	ActionRegistryPush          = "Microsoft.ContainerRegistry/registries/push/write"
+	ActionBlobServiceRead       = "Microsoft.Storage/storageAccounts/blobServices/read"
+	ActionBlobServiceWrite      = "Microsoft.Storage/storageAccounts/blobServices/write"
+	ActionBlobDelegationKey     = "Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action"
+	ActionBlobContainerRead     = "Microsoft.Storage/storageAccounts/blobServices/containers/read"
+	ActionBlobContainerWrite    = "Microsoft.Storage/storageAccounts/blobServices/containers/write"
+	ActionBlobContainerDelete   = "Microsoft.Storage/storageAccounts/blobServices/containers/delete"
+	DataActionBlobRead          = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
+	DataActionBlobWrite         = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"
+	DataActionBlobAdd           = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action"
+	DataActionBlobDelete        = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete"
+	DataActionBlobMove          = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action"
+	DataActionBlobDeleteVersion = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/deleteBlobVersion/action"
+	DataActionBlobTagsRead      = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags/read"
+	DataActionBlobTagsWrite     = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/tags/write"
+	DataActionBlobFilter        = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/filter/action"
+	DataActionKeyRead           = "Microsoft.KeyVault/vaults/keys/read"
+	DataActionKeyCreate         = "Microsoft.KeyVault/vaults/keys/create/action"
+	DataActionKeyDecrypt        = "Microsoft.KeyVault/vaults/keys/decrypt/action"
+	DataActionKeyEncrypt        = "Microsoft.KeyVault/vaults/keys/encrypt/action"
+	DataActionKeyWrap           = "Microsoft.KeyVault/vaults/keys/wrap/action"
+	DataActionKeyUnwrap         = "Microsoft.KeyVault/vaults/keys/unwrap/action"
+	DataActionEventHubsSend     = "Microsoft.EventHub/namespaces/messages/send/action"
 )
 
 // BuiltinRoles returns the built-in role definitions the integrations need, with the actions and
@@ -45,27 +58,32 @@ func BuiltinRoles() []Role {
 		}),
 		builtin(StorageBlobDataReaderID, "Storage Blob Data Reader",
 			"Allows for read access to Azure Storage blob containers and data", Permission{
-				Actions: []string{
-					ActionBlobContainerRead,
-					"Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
-				},
+				Actions:     []string{ActionBlobContainerRead, ActionBlobDelegationKey},
 				DataActions: []string{DataActionBlobRead},
 			}),
 		builtin(StorageBlobDataContributorID, "Storage Blob Data Contributor",
 			"Allows for read, write and delete access to Azure Storage blob containers and data", Permission{
 				Actions: []string{
-					"Microsoft.Storage/storageAccounts/blobServices/containers/delete",
+					ActionBlobContainerDelete,
 					ActionBlobContainerRead,
-					"Microsoft.Storage/storageAccounts/blobServices/containers/write",
-					"Microsoft.Storage/storageAccounts/blobServices/generateUserDelegationKey/action",
+					ActionBlobContainerWrite,
+					ActionBlobDelegationKey,
 				},
 				DataActions: []string{
-					"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete",
+					DataActionBlobDelete,
 					DataActionBlobRead,
 					DataActionBlobWrite,
-					"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action",
-					"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action",
+					DataActionBlobMove,
+					DataActionBlobAdd,
 				},
+			}),
+		builtin(StorageBlobDataOwnerID, "Storage Blob Data Owner",
+			"Allows for full access to Azure Storage blob containers and data, including assigning POSIX access control.", Permission{
+				Actions: []string{
+					"Microsoft.Storage/storageAccounts/blobServices/containers/*",
+					ActionBlobDelegationKey,
+				},
+				DataActions: []string{"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/*"},
 			}),
 		builtin(KeyVaultCryptoUserID, "Key Vault Crypto User",
 			"Perform cryptographic operations using keys. Only works for key vaults that use the 'Azure role-based access control' permission model.",

@@ -179,8 +179,8 @@ func TestBuiltinRolesAreComplete(t *testing.T) {
 		}
 		ids[r.ID] = r.Name
 	}
-	if len(ids) != 12 {
-		t.Errorf("got %d built-in roles, want 12", len(ids))
+	if len(ids) != 13 {
+		t.Errorf("got %d built-in roles, want 13", len(ids))
 	}
 }
 
@@ -207,6 +207,45 @@ func TestKeyVaultRoles(t *testing.T) {
 		for _, a := range keyActions {
 			if want := slices.Contains(tt.allow, a); grants(role, a, true) != want {
 				t.Errorf("%s grants %s: %v, want %v", role.Name, a, !want, want)
+			}
+		}
+	}
+}
+
+// TestStorageBlobRoles: the Storage Blob Data roles grant what Azure's definitions grant; the
+// control-plane roles grant none of the data actions, though Reader's */read, like every role
+// here, reaches the container read action that List Containers checks.
+func TestStorageBlobRoles(t *testing.T) {
+	byID := map[string]Role{}
+	for _, r := range BuiltinRoles() {
+		byID[r.ID] = r
+	}
+	dataActions := []string{DataActionBlobRead, DataActionBlobWrite, DataActionBlobAdd, DataActionBlobDelete,
+		DataActionBlobDeleteVersion, DataActionBlobTagsRead, DataActionBlobTagsWrite, DataActionBlobFilter}
+	for _, tt := range []struct {
+		role      string
+		allow     []string
+		container bool // containers/write and containers/delete
+	}{
+		{StorageBlobDataReaderID, []string{DataActionBlobRead}, false},
+		{StorageBlobDataContributorID, []string{DataActionBlobRead, DataActionBlobWrite, DataActionBlobAdd, DataActionBlobDelete}, true},
+		{StorageBlobDataOwnerID, dataActions, true},
+		{OwnerID, nil, true},
+		{ContributorID, nil, true},
+		{ReaderID, nil, false},
+	} {
+		role := byID[tt.role]
+		for _, a := range dataActions {
+			if want := slices.Contains(tt.allow, a); grants(role, a, true) != want {
+				t.Errorf("%s grants %s: %v, want %v", role.Name, a, !want, want)
+			}
+		}
+		if !grants(role, ActionBlobContainerRead, false) {
+			t.Errorf("%s does not grant %s", role.Name, ActionBlobContainerRead)
+		}
+		for _, a := range []string{ActionBlobContainerWrite, ActionBlobContainerDelete} {
+			if grants(role, a, false) != tt.container {
+				t.Errorf("%s grants %s: %v, want %v", role.Name, a, !tt.container, tt.container)
 			}
 		}
 	}

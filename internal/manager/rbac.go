@@ -7,8 +7,8 @@ package manager
 // cluster-admin) does; a Kustomization that names a service account applies as that account
 // instead, by impersonation.
 //
-// +kubebuilder:rbac:groups=source.toolkit.fluxcd.io,resources=ocirepositories;gitrepositories,verbs=get;list;watch;patch;update
-// +kubebuilder:rbac:groups=source.toolkit.fluxcd.io,resources=ocirepositories/status;ocirepositories/finalizers;gitrepositories/status;gitrepositories/finalizers,verbs=get;patch;update
+// +kubebuilder:rbac:groups=source.toolkit.fluxcd.io,resources=ocirepositories;gitrepositories;buckets,verbs=get;list;watch;patch;update
+// +kubebuilder:rbac:groups=source.toolkit.fluxcd.io,resources=ocirepositories/status;ocirepositories/finalizers;gitrepositories/status;gitrepositories/finalizers;buckets/status;buckets/finalizers,verbs=get;patch;update
 // +kubebuilder:rbac:groups=image.toolkit.fluxcd.io,resources=imagerepositories;imagepolicies,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=image.toolkit.fluxcd.io,resources=imagerepositories/status;imagepolicies/status;imagerepositories/finalizers,verbs=get;patch;update
 // +kubebuilder:rbac:groups=kustomize.toolkit.fluxcd.io,resources=kustomizations,verbs=get;list;watch;patch;update

@@ -8,6 +8,8 @@ import (
 
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/apply"
+	"github.com/azimuth-gitops/azimuth/internal/bucket"
+	bucketcontroller "github.com/azimuth-gitops/azimuth/internal/controller/bucket"
 	"github.com/azimuth-gitops/azimuth/internal/controller/gitrepository"
 	"github.com/azimuth-gitops/azimuth/internal/controller/imagepolicy"
 	"github.com/azimuth-gitops/azimuth/internal/controller/imagerepository"
@@ -29,6 +31,9 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 		switch name {
 		case "ocirepository":
 			r := &ocirepository.Reconciler{Client: m.GetClient(), Storage: m.Storage, Access: registries, Recorder: m.GetEventRecorder("azimuth-source")}
+			err = r.SetupWithManager(m, run)
+		case "bucket":
+			r := &bucketcontroller.Reconciler{Client: m.GetClient(), Storage: m.Storage, Buckets: bucket.NewFactory(credentials), Recorder: m.GetEventRecorder("azimuth-source")}
 			err = r.SetupWithManager(m, run)
 		case "imagerepository":
 			r := &imagerepository.Reconciler{Client: m.GetClient(), Access: registries, Tags: tagStore, Recorder: m.GetEventRecorder("azimuth-image-reflector")}

@@ -12,7 +12,7 @@ var GroupVersion = schema.GroupVersion{Group: "source.toolkit.fluxcd.io", Versio
 // AddToScheme registers this package's kinds with s. It is called
 // explicitly by the manager's wiring; nothing registers itself in init().
 func AddToScheme(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &OCIRepository{}, &OCIRepositoryList{}, &GitRepository{}, &GitRepositoryList{})
+	s.AddKnownTypes(GroupVersion, &OCIRepository{}, &OCIRepositoryList{}, &GitRepository{}, &GitRepositoryList{}, &Bucket{}, &BucketList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

@@ -12,7 +12,7 @@ var GroupVersion = schema.GroupVersion{Group: "source.toolkit.fluxcd.io", Versio
 // AddToScheme registers this package's kinds with s, for clients that read or write
 // v1beta2 objects; the manager registers only v1.
 func AddToScheme(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &OCIRepository{}, &OCIRepositoryList{}, &GitRepository{}, &GitRepositoryList{})
+	s.AddKnownTypes(GroupVersion, &OCIRepository{}, &OCIRepositoryList{}, &GitRepository{}, &GitRepositoryList{}, &Bucket{}, &BucketList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

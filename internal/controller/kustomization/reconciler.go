@@ -102,6 +102,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	return rec.Builder(mgr, opts).
 		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.bySource(sourcev1.GitRepositoryKind)), newArtifact).
 		Watches(&sourcev1.OCIRepository{}, handler.EnqueueRequestsFromMapFunc(r.bySource(sourcev1.OCIRepositoryKind)), newArtifact).
+		Watches(&sourcev1.Bucket{}, handler.EnqueueRequestsFromMapFunc(r.bySource(sourcev1.BucketKind)), newArtifact).
 		Watches(&kustomizev1.Kustomization{}, handler.EnqueueRequestsFromMapFunc(r.dependents), builder.WithPredicates(readyChanged)).
 		Complete(rec)
 }
@@ -169,8 +170,10 @@ func (r *Reconciler) source(ctx context.Context, obj *kustomizev1.Kustomization)
 		src = &sourcev1.GitRepository{}
 	case sourcev1.OCIRepositoryKind:
 		src = &sourcev1.OCIRepository{}
+	case sourcev1.BucketKind:
+		src = &sourcev1.Bucket{}
 	default:
-		return nil, status.Stall(kustomizev1.ArtifactFailedReason, fmt.Errorf("source kind '%s' is not supported by Azimuth yet: use a GitRepository or an OCIRepository", ref.Kind))
+		return nil, status.Stall(kustomizev1.ArtifactFailedReason, fmt.Errorf("source kind '%s' is not supported: use a GitRepository, an OCIRepository or a Bucket", ref.Kind))
 	}
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: ref.Name}, src); err != nil {
 		if client.IgnoreNotFound(err) == nil {
