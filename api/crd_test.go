@@ -20,17 +20,22 @@ import (
 
 var crdFiles = []struct {
 	file     string
-	versions []string // served, v1 first; v1 is the storage version
+	versions []string // served, the storage version first (v1, or v1beta3 for Provider and Alert)
 	absent   []string // spec fields Flux has and Azimuth does not implement
 }{
 	{"source.toolkit.fluxcd.io_ocirepositories.yaml", []string{"v1", "v1beta2"}, []string{"verify"}},
 	// gitImplementation and accessFrom are Flux v1beta1/v1beta2 fields its v1 dropped.
 	{"source.toolkit.fluxcd.io_gitrepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"gitImplementation", "accessFrom"}},
-	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
-	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
 	// region and sts serve S3 and AWS only; accessFrom is a Flux v1beta2 field its v1 dropped.
 	{"source.toolkit.fluxcd.io_buckets.yaml", []string{"v1", "v1beta2"}, []string{"region", "sts", "accessFrom"}},
+	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
+	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
 	{"kustomize.toolkit.fluxcd.io_kustomizations.yaml", []string{"v1", "v1beta2"}, []string{"kubeConfig", "healthCheckExprs", "deletionPolicy", "validation", "patchesStrategicMerge", "patchesJson6902"}},
+	// Flux stores Provider and Alert at v1beta3 (v1 is planned); its v1beta1 and v1beta2 are not
+	// served. username and the deprecated proxy and interval have no use in the types Azimuth
+	// implements.
+	{"notification.toolkit.fluxcd.io_providers.yaml", []string{"v1beta3"}, []string{"username", "proxy", "interval"}},
+	{"notification.toolkit.fluxcd.io_alerts.yaml", []string{"v1beta3"}, nil},
 }
 
 func loadCRD(t *testing.T, file string) map[string]any {
@@ -72,7 +77,8 @@ func dig(t *testing.T, m map[string]any, path ...string) any {
 	return v
 }
 
-// TestCRDVersions: every version Flux 2.6 and later serve for the kind is served, v1 is stored,
+// TestCRDVersions: every version Flux 2.6 and later serve for the kind is served (for Provider
+// and Alert, v1beta3 only), the first is stored,
 // and the others are deprecated. The conversion strategy is None, as in Flux's CRDs, which is
 // only right while the versions hold the same fields (TestVersionsRoundTrip).
 func TestCRDVersions(t *testing.T) {
@@ -90,11 +96,11 @@ func TestCRDVersions(t *testing.T) {
 				if v["served"] != true {
 					t.Errorf("%s is not served", name)
 				}
-				if stored := v["storage"] == true; stored != (name == "v1") {
-					t.Errorf("%s storage = %v; v1 is the storage version", name, stored)
+				if stored := v["storage"] == true; stored != (name == tt.versions[0]) {
+					t.Errorf("%s storage = %v; %s is the storage version", name, stored, tt.versions[0])
 				}
-				if deprecated := v["deprecated"] == true; deprecated != (name != "v1") {
-					t.Errorf("%s deprecated = %v; every version but v1 is", name, deprecated)
+				if deprecated := v["deprecated"] == true; deprecated != (name != tt.versions[0]) {
+					t.Errorf("%s deprecated = %v; every version but %s is", name, deprecated, tt.versions[0])
 				}
 			}
 			slices.Sort(names)
@@ -336,8 +342,12 @@ func validate(path string, s map[string]any, v any) []string {
 				errs = append(errs, fmt.Sprintf("%s.%s: Required value", path, r))
 			}
 		}
+		additional, _ := s["additionalProperties"].(map[string]any)
 		for name, fv := range v {
 			p, ok := props[name].(map[string]any)
+			if !ok && additional != nil {
+				p, ok = additional, true // a map, such as matchLabels
+			}
 			if !ok {
 				errs = append(errs, fmt.Sprintf("%s.%s: unknown field", path, name))
 				continue

@@ -44,6 +44,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/keyvault"
 	"github.com/azimuth-gitops/azimuth/azurelocal/pki"
 	"github.com/azimuth-gitops/azimuth/azurelocal/proxy"
+	"github.com/azimuth-gitops/azimuth/azurelocal/teams"
 )
 
 // Hosts are the Azure host names the gateway serves (HTTPS) and the connect-to map redirects.
@@ -59,6 +60,10 @@ var Hosts = []string{
 	"*.blob.core.windows.net",
 	"*.vault.azure.net",
 	"*.servicebus.windows.net",
+	// Microsoft Teams incoming webhooks: Office 365 connectors and Workflows (azurelocal/teams).
+	"*.webhook.office.com",
+	"*.westeurope.logic.azure.com",
+	"*.westus.logic.azure.com",
 }
 
 // SSHHosts are the Azure host names served over SSH on port 22: Azure Repos' ssh.dev.azure.com.
@@ -138,6 +143,7 @@ type Azure struct {
 	registry  *acr.Server
 	devops    *devops.Server
 	keyVault  *keyvault.Server
+	teams     *teams.Server
 	blob      *blob.Server
 	azurite   *blob.Azurite
 	gateway   *gateway.Gateway
@@ -277,6 +283,12 @@ func (a *Azure) startEmulators(o Options) error {
 	}
 	for _, h := range blob.Hosts() {
 		if err := a.gateway.Register(h, blob.NotRunning()); err != nil {
+			return err
+		}
+	}
+	a.teams = teams.New()
+	for _, h := range teams.Hosts() {
+		if err := a.gateway.Register(h, a.teams); err != nil {
 			return err
 		}
 	}
@@ -504,6 +516,10 @@ func (a *Azure) DevOps() *devops.Server { return a.devops }
 
 // KeyVault returns Key Vault (*.vault.azure.net) for the vaults of the directory.
 func (a *Azure) KeyVault() *keyvault.Server { return a.keyVault }
+
+// Teams returns the Microsoft Teams webhooks (*.webhook.office.com, *.REGION.logic.azure.com),
+// which record what they are posted.
+func (a *Azure) Teams() *teams.Server { return a.teams }
 
 // Blob returns Blob Storage (*.blob.core.windows.net) for the storage accounts of the directory,
 // or nil when Options.Blob did not ask for it. Its Azurite serves tests' own blob.Server too

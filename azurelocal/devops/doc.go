@@ -19,6 +19,16 @@
 //     is 404: the dumb protocol is not served.
 //   - git@ssh.dev.azure.com:v3/{org}/{project}/{repo}: exec of git-upload-pack or
 //     git-receive-pack with that path, quoted as git quotes it.
+//   - https://dev.azure.com/{org}/{project}/_apis/git/repositories/{repo}/commits/{sha}/statuses
+//     (rest.go): GET lists a commit's statuses, the newest first (Readers); POST adds one
+//     (Contributors, with a PAT that writes). The api-version comes in the query or the Accept
+//     header, as azure-devops-go-api sends it; none is 400 as in Azure DevOps.
+//   - OPTIONS https://dev.azure.com/{org}/_apis (authenticated): the resource locations
+//     azure-devops-go-api discovers before its first call (the statuses route, location
+//     428dd4fb-fda5-4722-af02-9313b80305da, and ResourceAreas); GET
+//     https://dev.azure.com/{org}/_apis/ResourceAreas[/{areaId}] (anonymous): git's resource area,
+//     at the organization's URL. REST refusals are Azure DevOps' JSON error wrapper ($id, message,
+//     typeName, typeKey) with the messages and statuses below.
 //
 // Authentication:
 //   - Authorization: Bearer with an Entra access token, verified with azurelocal/entra's
@@ -68,7 +78,10 @@
 // KnownHostsLine gives the line a client trusts it with.
 //
 // Not emulated:
-//   - the REST API (_apis/...), pull requests, commit statuses, branch policies and the web UI;
+//   - the REST API (_apis/...) beyond commit statuses and their route discovery: pull requests,
+//     pull request statuses, branch policies, the web UI; status IDs per commit only, targetUrl
+//     not checked, and statuses kept in memory (lost when the emulator stops);
+//   - the PAT scope vso.code_status (a PAT creates statuses with a write scope);
 //   - permissions other than the Readers and Contributors groups: no Project Administrators, no
 //     per-repository or per-branch permissions, no deny, no access levels (Stakeholder, Basic);
 //   - PATs for all accessible organizations, PAT revocation, and scopes that give no Git access;

@@ -19,8 +19,12 @@ import (
 const maxUploadPackRequest = 64 << 20
 
 // ServeHTTP serves Git's smart HTTP protocol on dev.azure.com: info/refs for git-upload-pack and
-// git-receive-pack, and the two services. Anything else is 404.
+// git-receive-pack, and the two services; and the REST API paths of rest.go (commit statuses and
+// the discovery azure-devops-go-api does). Anything else is 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveREST(w, r) {
+		return
+	}
 	req, err := parseHTTPPath(r.URL.EscapedPath())
 	service := req.Kind
 	if req.Kind == reqInfoRefs {

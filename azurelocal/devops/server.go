@@ -97,6 +97,8 @@ type Server struct {
 
 	repoMu sync.Mutex // serializes repository creation
 
+	statuses statusStore // commit statuses, in memory
+
 	sshMu     sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}

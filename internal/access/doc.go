@@ -11,7 +11,8 @@
 // to their internal/azure/<service> adapter; controllers never see an identity.
 //
 // It is also the one home of the static service credentials: registry pull secrets (docker
-// config), storage account keys and SAS tokens today; Azure DevOps PATs and Event Hubs SAS
-// connection strings with their slices. Their parsers name the secret and the key in errors,
+// config), storage account keys and SAS tokens, notification Providers' secrets (webhook
+// addresses, Azure DevOps PATs, HMAC keys, headers) today; Event Hubs SAS connection strings
+// with their slice. Their parsers name the secret and the key in errors,
 // never a value.
 package access

@@ -33,11 +33,13 @@ import (
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
 	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
+	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/artifact"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
+	"github.com/azimuth-gitops/azimuth/internal/notify"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
@@ -74,6 +76,8 @@ type Options struct {
 	Concurrency int
 	// Kustomize configures the Kustomization controller.
 	Kustomize KustomizeOptions
+	// Notify configures the event pipeline of Alerts and Providers.
+	Notify NotifyOptions
 	// MinRetryDelay and MaxRetryDelay bound the back-off of a failing object
 	// (--min-retry-delay, --max-retry-delay). Default: 750ms and 15m, as Flux.
 	MinRetryDelay, MaxRetryDelay time.Duration
@@ -96,7 +100,7 @@ type KustomizeOptions struct {
 // Scheme returns a scheme with Kubernetes' kinds and Azimuth's.
 func Scheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, sourcev1.AddToScheme, imagev1.AddToScheme, kustomizev1.AddToScheme} {
+	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, sourcev1.AddToScheme, imagev1.AddToScheme, kustomizev1.AddToScheme, notificationv1.AddToScheme} {
 		if err := add(s); err != nil {
 			return nil, err
 		}
@@ -138,6 +142,8 @@ func (o *Options) defaults() error {
 type Manager struct {
 	manager.Manager
 	Storage *artifact.Storage
+	// notifier receives the reconcilers' events (GetEventRecorder) for Alerts.
+	notifier *notify.Dispatcher
 	// StorageURL is where the artifact server listens, once started.
 	storageListener net.Listener
 }
@@ -233,5 +239,8 @@ func (m *Manager) setupReconcilers(opts Options) error {
 		entraOpts.Registerer = metrics.Registry
 	}
 	credentials := access.NewResolver(m.GetClient(), resolver, entra.NewProvider(&entraOpts), opts.Transport)
+	if err := m.setupNotify(opts, credentials); err != nil {
+		return err
+	}
 	return m.setup(opts, credentials)
 }

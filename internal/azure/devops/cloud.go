@@ -1,8 +1,8 @@
 // Package devops is the adapter for Azure DevOps: the scope of its tokens, its repository
 // addresses, git credentials built from an azcore.TokenCredential, and the explanation of its
-// refusals. In docs/architecture.md's flow it sits between the credential and the git protocol
-// (GitRepository now; ImageUpdateAutomation and commit statuses next): it takes a credential,
-// never an identity.
+// refusals, and the commit statuses REST API (statuses.go) that notifications write. In
+// docs/architecture.md's flow it sits between the credential and the git protocol (GitRepository
+// now; ImageUpdateAutomation next) and internal/notify: it takes a credential, never an identity.
 package devops
 
 import "github.com/azimuth-gitops/azimuth/internal/entra"

@@ -67,6 +67,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.Bucket, patche
 			fmt.Errorf("indexation of objects from bucket '%s' failed: %w", obj.Spec.BucketName, err))
 	}
 	revision := listing.Index.Revision()
+	patcher.Revision(revision)
 	if a := obj.Status.Artifact; a != nil && a.Revision == revision && r.Storage.Exists(a) {
 		stored(obj, a)
 		return nil
@@ -80,6 +81,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.Bucket, patche
 	if err != nil {
 		return err
 	}
+	patcher.Revision(a.Revision)
 	patcher.Announce(sourcev1.NewArtifactReason, fmt.Sprintf("stored artifact with %d fetched files from '%s' bucket", len(fetched.Index), obj.Spec.BucketName))
 	stored(obj, a)
 	if err := r.Storage.GarbageCollect(artifactDir(obj), a); err != nil {

@@ -98,6 +98,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 		mode := v.GetMode()
 		obj.Status.SourceVerificationMode = &mode
 	}
+	patcher.Revision(target.Revision)
 	patcher.Announce(sourcev1.NewArtifactReason, fmt.Sprintf("stored artifact for commit '%s'", target.Revision))
 	status.MarkTrue(obj, sourcev1.ArtifactInStorageCondition, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision))
 	status.Succeeded(obj, meta.SucceededReason, fmt.Sprintf("stored artifact for revision '%s'", target.Revision), sourcev1.FetchFailedCondition)

@@ -118,6 +118,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	}
 	revision := src.Revision
 	obj.Status.LastAttemptedRevision = revision
+	patcher.Revision(revision)
 	status.Progressing(obj, fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", revision, obj.GetTimeout()))
 
 	dir, err := os.MkdirTemp(r.Scratch, "kustomization-")

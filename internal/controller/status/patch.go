@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
@@ -22,6 +23,7 @@ type Patcher struct {
 	base     client.Object
 	before   *metav1.Condition
 	news     *news
+	revision string
 }
 
 // news is an event that says what a reconcile produced, in place of the generic Ready event.
@@ -32,6 +34,13 @@ type news struct{ reason, message string }
 func (p *Patcher) Announce(reason, message string) {
 	p.news = &news{reason: reason, message: message}
 }
+
+// Revision names the source revision this reconcile works on. Every event the reconcile emits
+// carries it, as Flux's events do, in the annotation GROUP/revision (such as
+// kustomize.toolkit.fluxcd.io/revision) of a recorder that takes annotations
+// (events.AnnotatedEventRecorder): notifications read it, and an Azure DevOps commit status is
+// set on that commit.
+func (p *Patcher) Revision(revision string) { p.revision = revision }
 
 // Begin remembers obj as read. Call it before changing obj's status.
 func Begin(c client.Client, rec events.EventRecorder, obj Object) *Patcher {
@@ -56,11 +65,24 @@ func (p *Patcher) Finish(ctx context.Context, retErr *error, observe func(genera
 	}
 	if p.news != nil && p.recorder != nil {
 		if r := Ready(p.obj); r != nil && r.Status == metav1.ConditionTrue {
-			p.recorder.Eventf(p.obj, nil, "Normal", p.news.reason, "Reconcile", "%s", Shorten(p.news.message, MaxEventNote))
+			emit(p.recorder, p.obj, p.annotations(), "Normal", p.news.reason, p.news.message)
 			return
 		}
 	}
-	RecordChange(p.recorder, p.obj, p.before)
+	recordChange(p.recorder, p.obj, p.before, p.annotations())
+}
+
+// annotations are the metadata of this reconcile's event, keyed with the object's API group as
+// Flux's controllers key them.
+func (p *Patcher) annotations() map[string]string {
+	if p.revision == "" || p.client == nil {
+		return nil
+	}
+	gvk, err := apiutil.GVKForObject(p.obj, p.client.Scheme())
+	if err != nil {
+		return nil
+	}
+	return map[string]string{gvk.Group + "/revision": p.revision}
 }
 
 // patch writes the status, unless the reconcile changed nothing in it: a steady object's

@@ -154,6 +154,10 @@ func Ready(obj meta.ObjectWithConditions) *metav1.Condition {
 // (or stayed, with a new message) True, Warning otherwise. Repeating the same state emits nothing,
 // so a steady object is quiet.
 func RecordChange(rec events.EventRecorder, obj Object, before *metav1.Condition) {
+	recordChange(rec, obj, before, nil)
+}
+
+func recordChange(rec events.EventRecorder, obj Object, before *metav1.Condition, annotations map[string]string) {
 	after := Ready(obj)
 	if rec == nil || after == nil {
 		return
@@ -165,5 +169,15 @@ func RecordChange(rec events.EventRecorder, obj Object, before *metav1.Condition
 	if after.Status != metav1.ConditionTrue {
 		kind = "Warning"
 	}
-	rec.Eventf(obj, nil, kind, after.Reason, "Reconcile", "%s", Shorten(after.Message, MaxEventNote))
+	emit(rec, obj, annotations, kind, after.Reason, after.Message)
+}
+
+// emit records an event with annotations when there are some and rec takes them.
+func emit(rec events.EventRecorder, obj Object, annotations map[string]string, kind, reason, message string) {
+	note := Shorten(message, MaxEventNote)
+	if a, ok := rec.(events.AnnotatedEventRecorder); ok && len(annotations) > 0 {
+		a.AnnotatedEventf(obj, nil, annotations, kind, reason, "Reconcile", "%s", note)
+		return
+	}
+	rec.Eventf(obj, nil, kind, reason, "Reconcile", "%s", note)
 }
