@@ -30,6 +30,7 @@ var crdFiles = []struct {
 	{"source.toolkit.fluxcd.io_buckets.yaml", []string{"v1", "v1beta2"}, []string{"region", "sts", "accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
+	{"image.toolkit.fluxcd.io_imageupdateautomations.yaml", []string{"v1", "v1beta2"}, nil},
 	{"kustomize.toolkit.fluxcd.io_kustomizations.yaml", []string{"v1", "v1beta2"}, []string{"kubeConfig", "healthCheckExprs", "deletionPolicy", "validation", "patchesStrategicMerge", "patchesJson6902"}},
 	// Flux stores Provider and Alert at v1beta3 (v1 is planned); its v1beta1 and v1beta2 are not
 	// served. username and the deprecated proxy and interval have no use in the types Azimuth

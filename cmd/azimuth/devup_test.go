@@ -44,6 +44,7 @@ func TestDevUpOnce(t *testing.T) {
 		"GitRepository team-denied/fleet", "the project's Readers group",
 		"Kustomization team-apps/podinfo", "Kustomization team-secrets/secrets", "client secret flux-secret-app (secret sops-keys)",
 		"Kustomization team-denied/secrets", "DecryptionFailed", `--role "Key Vault Crypto User"`,
+		"ImageUpdateAutomation team-platform/podinfo",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q", want)
@@ -51,9 +52,10 @@ func TestDevUpOnce(t *testing.T) {
 	}
 	// 9 of the ACR slice; 6 GitRepositories: team-apps, team-platform, team-node, and
 	// team-secrets' PAT, SSH key and application certificate; 8 Kustomizations: podinfo and the
-	// decrypted secrets in team-apps, team-platform, team-node and team-secrets.
-	if n := strings.Count(out, "  True  "); n != 23 {
-		t.Errorf("%d rows are Ready, want 23", n)
+	// decrypted secrets in team-apps, team-platform, team-node and team-secrets; team-platform's
+	// ImageUpdateAutomation.
+	if n := strings.Count(out, "  True  "); n != 24 {
+		t.Errorf("%d rows are Ready, want 24", n)
 	}
 	if left := processesUsing(t, state); len(left) > 0 {
 		t.Fatalf("processes left running after dev up --once:\n%s", strings.Join(left, "\n"))

@@ -24,11 +24,11 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
 
-// The table of a run with the built-in directory: 26 rows, of which these are Ready and these
+// The table of a run with the built-in directory: 27 rows, of which these are Ready and these
 // fail on purpose, each with its reason.
 const (
-	wantRows  = 26
-	wantReady = 23 // 9 of the ACR slice, 6 GitRepositories, 4 application Kustomizations, 4 decrypting ones
+	wantRows  = 27
+	wantReady = 24 // 9 of the ACR slice, 6 GitRepositories, 4 application Kustomizations, 4 decrypting ones, 1 ImageUpdateAutomation
 )
 
 var wantDenied = map[string]string{
@@ -131,6 +131,7 @@ func TestDevUp(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "team-denied", Name: SOPSSecret}, &secret); err == nil {
 		t.Error("team-denied's Secret was applied though its identity may not decrypt")
 	}
+	checkAutomation(ctx, t, sys, table)
 }
 
 // TestSamplesPlan: with the built-in directory, every tenant with a source that can become Ready

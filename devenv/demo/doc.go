@@ -33,8 +33,13 @@
 // service account (spec.decryption.serviceAccountName), the controller's or the node's identity
 // (no decryption identity named), or in team-secrets flux-secret-app's client secret
 // (spec.decryption.secretRef with sops.azure-kv). team-denied's "secrets" decrypts team-apps'
-// artifact as team-denied/source, which holds no role on the vault: DecryptionFailed. Later
-// integrations add their tenants and objects here.
+// artifact as team-denied/source, which holds no role on the vault: DecryptionFailed.
+//
+// team-platform also has an ImageUpdateAutomation: it keeps image-automation/podinfo.yaml in the
+// Azure DevOps repository at the latest samples/podinfo tag its ImagePolicy picks, pushing to
+// main as the controller's identity (flux-controller, a Contributor); a tag pushed to the local
+// ACR while the demo runs is committed within a minute. Later integrations add their tenants and
+// objects here.
 //
 // The package sets up what production code would meet in a real cluster and Azure; the engine
 // (api/, internal/) is used as it is, reaching the local Azure only through devenv's connect-to

@@ -77,7 +77,7 @@ func (s *System) pushGit(ctx context.Context) (string, error) {
 		return "", err
 	}
 	defer os.RemoveAll(work)
-	for name, content := range manifests(s.names.registryHost(), latestManifests, s.sopsSecret) {
+	for name, content := range s.gitFiles() {
 		path := filepath.Join(work, name)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			return "", err

@@ -84,6 +84,7 @@ func (s *System) samples() []sample {
 		if t.images {
 			out = append(out, s.imageSamples(t, id)...)
 		}
+		out = append(out, s.automationSamples(t, id)...)
 		out = append(out, s.tenantKustomizations(t, id)...)
 	}
 	return out

@@ -116,6 +116,8 @@ func problem(obj object, r Row, failReason string) string {
 		if ref := o.Status.LatestRef; ref == nil || ref.Tag != latestImage {
 			return "want the latest tag " + latestImage
 		}
+	case *imagev1.ImageUpdateAutomation:
+		return automationProblem(o)
 	case *kustomizev1.Kustomization:
 		if o.Spec.SourceRef.Kind == sourcev1.OCIRepositoryKind && !strings.HasPrefix(o.Status.LastAppliedRevision, latestManifests+"@") {
 			return "want the revision " + latestManifests + " applied"
@@ -134,6 +136,8 @@ func kind(obj object) string {
 		return imagev1.ImageRepositoryKind
 	case *imagev1.ImagePolicy:
 		return imagev1.ImagePolicyKind
+	case *imagev1.ImageUpdateAutomation:
+		return imagev1.ImageUpdateAutomationKind
 	case *kustomizev1.Kustomization:
 		return kustomizev1.KustomizationKind
 	}

@@ -50,6 +50,7 @@ func (s *System) Usage(azimuth string) string {
 	}
 	fmt.Fprintf(&b, "  crane auth login %s -u %s -p %s\n", s.names.registryHost(), s.names.pushID, secret)
 	fmt.Fprintf(&b, "  crane ls %s/samples/podinfo\n", s.names.registryHost())
+	b.WriteString(s.automationUsage())
 	if s.logs != nil {
 		fmt.Fprintf(&b, "\nThe controllers' logs: %s\n", s.logs.Name())
 	}

@@ -44,7 +44,7 @@ import (
 )
 
 // Controllers are the reconcilers the manager can run, by the names --controllers takes.
-var Controllers = []string{"ocirepository", "gitrepository", "bucket", "imagerepository", "imagepolicy", "kustomization"}
+var Controllers = []string{"ocirepository", "gitrepository", "bucket", "imagerepository", "imagepolicy", "imageupdateautomation", "kustomization"}
 
 // errImagePolicyAlone: the policies read the tags the repositories' reconciler keeps in memory.
 var errImagePolicyAlone = errors.New("--controllers: imagepolicy needs imagerepository in the same process, which keeps the scanned tags")

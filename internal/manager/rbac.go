@@ -11,9 +11,11 @@ package manager
 // +kubebuilder:rbac:groups=source.toolkit.fluxcd.io,resources=ocirepositories/status;ocirepositories/finalizers;gitrepositories/status;gitrepositories/finalizers;buckets/status;buckets/finalizers,verbs=get;patch;update
 // +kubebuilder:rbac:groups=image.toolkit.fluxcd.io,resources=imagerepositories;imagepolicies,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=image.toolkit.fluxcd.io,resources=imagerepositories/status;imagepolicies/status;imagerepositories/finalizers,verbs=get;patch;update
-// +kubebuilder:rbac:groups=notification.toolkit.fluxcd.io,resources=alerts;providers,verbs=get;list;watch
+// +kubebuilder:rbac:groups=image.toolkit.fluxcd.io,resources=imageupdateautomations,verbs=get;list;watch;patch;update
+// +kubebuilder:rbac:groups=image.toolkit.fluxcd.io,resources=imageupdateautomations/status;imageupdateautomations/finalizers,verbs=get;patch;update
 // +kubebuilder:rbac:groups=kustomize.toolkit.fluxcd.io,resources=kustomizations,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups=kustomize.toolkit.fluxcd.io,resources=kustomizations/status;kustomizations/finalizers,verbs=get;patch;update
+// +kubebuilder:rbac:groups=notification.toolkit.fluxcd.io,resources=alerts;providers,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets;serviceaccounts;configmaps,verbs=get
 // +kubebuilder:rbac:groups="",resources=serviceaccounts;users;groups,verbs=impersonate
 // +kubebuilder:rbac:groups=*,resources=*,verbs=*

@@ -13,6 +13,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/controller/gitrepository"
 	"github.com/azimuth-gitops/azimuth/internal/controller/imagepolicy"
 	"github.com/azimuth-gitops/azimuth/internal/controller/imagerepository"
+	"github.com/azimuth-gitops/azimuth/internal/controller/imageupdateautomation"
 	"github.com/azimuth-gitops/azimuth/internal/controller/kustomization"
 	"github.com/azimuth-gitops/azimuth/internal/controller/ocirepository"
 	"github.com/azimuth-gitops/azimuth/internal/controller/recipe"
@@ -32,9 +33,6 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 		case "ocirepository":
 			r := &ocirepository.Reconciler{Client: m.GetClient(), Storage: m.Storage, Access: registries, Recorder: m.GetEventRecorder("azimuth-source")}
 			err = r.SetupWithManager(m, run)
-		case "bucket":
-			r := &bucketcontroller.Reconciler{Client: m.GetClient(), Storage: m.Storage, Buckets: bucket.NewFactory(credentials), Recorder: m.GetEventRecorder("azimuth-source")}
-			err = r.SetupWithManager(m, run)
 		case "imagerepository":
 			r := &imagerepository.Reconciler{Client: m.GetClient(), Access: registries, Tags: tagStore, Recorder: m.GetEventRecorder("azimuth-image-reflector")}
 			err = r.SetupWithManager(m, run)
@@ -44,6 +42,9 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 				r := &gitrepository.Reconciler{Client: m.GetClient(), Storage: m.Storage, Git: remotes, Recorder: m.GetEventRecorder("azimuth-source")}
 				err = r.SetupWithManager(m, run)
 			}
+		case "bucket":
+			r := &bucketcontroller.Reconciler{Client: m.GetClient(), Storage: m.Storage, Buckets: bucket.NewFactory(credentials), Recorder: m.GetEventRecorder("azimuth-source")}
+			err = r.SetupWithManager(m, run)
 		case "kustomization":
 			r := &kustomization.Reconciler{
 				Client: m.GetClient(), Recorder: m.GetEventRecorder("azimuth-kustomize"),
@@ -59,6 +60,12 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 		case "imagepolicy":
 			r := &imagepolicy.Reconciler{Client: m.GetClient(), Access: registries, Tags: tagStore, Recorder: m.GetEventRecorder("azimuth-image-reflector")}
 			err = r.SetupWithManager(context.Background(), m, run)
+		case "imageupdateautomation":
+			var remotes *git.Factory
+			if remotes, err = git.NewFactory(credentials, opts.Transport, m.Storage.Root); err == nil {
+				r := &imageupdateautomation.Reconciler{Client: m.GetClient(), Git: remotes, Recorder: m.GetEventRecorder("azimuth-image-automation"), NoCrossNamespaceRefs: opts.Kustomize.NoCrossNamespaceRefs}
+				err = r.SetupWithManager(context.Background(), m, run)
+			}
 		}
 		if err != nil {
 			return err

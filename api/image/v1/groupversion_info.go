@@ -15,6 +15,7 @@ func AddToScheme(s *runtime.Scheme) error {
 	s.AddKnownTypes(GroupVersion,
 		&ImageRepository{}, &ImageRepositoryList{},
 		&ImagePolicy{}, &ImagePolicyList{},
+		&ImageUpdateAutomation{}, &ImageUpdateAutomationList{},
 	)
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil

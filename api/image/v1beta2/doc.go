@@ -1,6 +1,6 @@
-// Package v1beta2 serves ImageRepository and ImagePolicy at image.toolkit.fluxcd.io/v1beta2,
-// the version that manifests written for Flux 2.6 and earlier use and that Flux 2.7 and 2.8
-// still serve (deprecated).
+// Package v1beta2 serves ImageRepository, ImagePolicy and ImageUpdateAutomation at
+// image.toolkit.fluxcd.io/v1beta2, the version that manifests written for Flux 2.6 and earlier
+// use and that Flux 2.7 and 2.8 still serve (deprecated).
 //
 // Flux's v1beta2 and v1 image kinds have the same fields (Flux converts between them with the
 // CRD conversion strategy None; v1beta2's deprecated status.latestImage and

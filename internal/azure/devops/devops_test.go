@@ -110,7 +110,7 @@ func TestExplain(t *testing.T) {
 		}
 	}
 	err = Explain(transport.ErrAuthorizationFailed, cred, repo, Contributors)
-	if !errors.As(err, &access) || !access.Forbidden || !strings.Contains(err.Error(), "lacks the Git permission of the project's Contributors group") {
+	if !errors.As(err, &access) || !access.Forbidden || !strings.Contains(err.Error(), "may read the repository but not push to it (TF401027, Git permission Contribute): pushing needs the project's Contributors group") {
 		t.Fatalf("403: %v", err)
 	}
 	err = Explain(transport.ErrRepositoryNotFound, cred, repo, Readers)

@@ -52,6 +52,8 @@ func (e *AccessError) Error() string {
 	switch {
 	case e.NotFound:
 		msg += fmt.Sprintf(": Azure DevOps answers that the repository does not exist or that the identity may not see it. Check spec.url, and that the identity is in the project's %s group: ", e.Group)
+	case e.Forbidden && e.Group == Contributors:
+		msg += ": it may read the repository but not push to it (TF401027, Git permission Contribute): pushing needs the project's Contributors group. "
 	case e.Forbidden:
 		msg += fmt.Sprintf(": it is a member but lacks the Git permission of the project's %s group. ", e.Group)
 	default:

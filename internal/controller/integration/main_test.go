@@ -67,6 +67,7 @@ func TestReconcilers(t *testing.T) {
 		{"GitRepository", gitRepositoryCases()},
 		{"ImageRepository", imageRepositoryCases()},
 		{"ImagePolicy", imagePolicyCases()},
+		{"ImageUpdateAutomation", imageUpdateAutomationCases()},
 		{"Recipe", recipeCases()},
 		{"Kustomization", kustomizationCases()},
 	} {
