@@ -37,5 +37,7 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newDevCmd())
 	root.AddCommand(newTokenCmd())
 	root.AddCommand(newControllerCmd())
+	root.AddCommand(newSetupCmd())
+	root.AddCommand(newDoctorCmd())
 	return root
 }
