@@ -45,6 +45,9 @@ func TestDevUpOnce(t *testing.T) {
 		"Kustomization team-apps/podinfo", "Kustomization team-secrets/secrets", "client secret flux-secret-app (secret sops-keys)",
 		"Kustomization team-denied/secrets", "DecryptionFailed", `--role "Key Vault Crypto User"`,
 		"ImageUpdateAutomation team-platform/podinfo",
+		"Bucket team-apps/manifests", "Bucket team-secrets/manifests-key", "account key azimuthlocal (secret blob-key)",
+		"Bucket team-denied/manifests", `--role "Storage Blob Data Reader"`,
+		"Provider team-apps/teams", "Alert team-apps/teams", "Provider team-platform/azure-devops", "Alert team-platform/azure-devops",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q", want)
@@ -53,9 +56,11 @@ func TestDevUpOnce(t *testing.T) {
 	// 9 of the ACR slice; 6 GitRepositories: team-apps, team-platform, team-node, and
 	// team-secrets' PAT, SSH key and application certificate; 8 Kustomizations: podinfo and the
 	// decrypted secrets in team-apps, team-platform, team-node and team-secrets; team-platform's
-	// ImageUpdateAutomation.
-	if n := strings.Count(out, "  True  "); n != 24 {
-		t.Errorf("%d rows are Ready, want 24", n)
+	// ImageUpdateAutomation; 5 Buckets: team-apps, team-platform, team-node, and team-secrets'
+	// account key and client secret; the Teams and Azure DevOps Providers and Alerts, which
+	// delivered.
+	if n := strings.Count(out, "  True  "); n != 33 {
+		t.Errorf("%d rows are Ready, want 33", n)
 	}
 	if left := processesUsing(t, state); len(left) > 0 {
 		t.Fatalf("processes left running after dev up --once:\n%s", strings.Join(left, "\n"))

@@ -43,7 +43,7 @@ func (s *System) shards() []shard {
 			first.namespaces = append(first.namespaces, t.namespace)
 		}
 	}
-	if s.names.ado.pat != "" {
+	if s.names.hasSecretsTenant() {
 		first.namespaces = append(first.namespaces, SecretsTenant)
 	}
 	return []shard{first, second}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/devenv"
+	"github.com/azimuth-gitops/azimuth/internal/azure/devops"
 )
 
 // Options configure Start.
@@ -71,6 +72,9 @@ type System struct {
 	sopsSecret []byte
 	cancel     context.CancelFunc // stops the managers and the token refresh
 	managers   []<-chan error
+	// statuses reads commit statuses back for the table; closeStatuses closes its connections.
+	statuses      *devops.Statuses
+	closeStatuses func()
 }
 
 // Start brings up Kubernetes, the local Azure and the controllers, sets up the sample tenants,
@@ -90,6 +94,9 @@ func Start(ctx context.Context, opts *Options) (s *System, err error) {
 	}
 	dir, sshKey, err := withDevOpsSamples(dir, objectWITenant().identity)
 	if err != nil {
+		return nil, err
+	}
+	if dir, err = withBlobSamples(dir); err != nil {
 		return nil, err
 	}
 	if s.names, err = lookup(dir); err != nil {
@@ -127,6 +134,7 @@ func Start(ctx context.Context, opts *Options) (s *System, err error) {
 		{"SOPS Secret encrypted with Key Vault", s.encryptSecret},
 		{"samples pushed to " + s.names.registryHost(), s.pushSamples},
 		{"samples pushed to Azure DevOps", s.pushGit},
+		{"samples uploaded to Blob Storage", s.uploadBlobs},
 	} {
 		done := s.progress.step(st.what)
 		summary, err := st.run(ctx)
@@ -214,6 +222,10 @@ func (s *System) Stop() error {
 		}
 	}
 	s.managers = nil
+	if s.closeStatuses != nil {
+		s.closeStatuses()
+		s.closeStatuses, s.statuses = nil, nil
+	}
 	if s.Env != nil {
 		s.Env.Stop()
 		s.Env = nil

@@ -24,16 +24,19 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
 
-// The table of a run with the built-in directory: 27 rows, of which these are Ready and these
+// The table of a run with the built-in directory: 37 rows, of which these are Ready and these
 // fail on purpose, each with its reason.
 const (
-	wantRows  = 27
-	wantReady = 24 // 9 of the ACR slice, 6 GitRepositories, 4 application Kustomizations, 4 decrypting ones, 1 ImageUpdateAutomation
+	wantRows = 37
+	// 9 of the ACR slice, 6 GitRepositories, 4 application Kustomizations, 4 decrypting ones,
+	// 1 ImageUpdateAutomation, 5 Buckets, 2 Providers and 2 Alerts that delivered.
+	wantReady = 33
 )
 
 var wantDenied = map[string]string{
 	"OCIRepository team-denied/manifests": sourcev1.AuthenticationFailedReason,
 	"GitRepository team-denied/fleet":     sourcev1.AuthenticationFailedReason,
+	"Bucket team-denied/manifests":        sourcev1.BucketOperationFailedReason,
 	"Kustomization team-denied/secrets":   kustomizev1.DecryptionFailedReason,
 }
 
@@ -58,6 +61,9 @@ func TestDevUp(t *testing.T) {
 	t.Logf("azimuth dev up:\n%s\n%s", progress.String(), out.String())
 	if err := table.Err(); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(progress.String(), "azimuthlocal/manifests: 6 blobs as flux-secret-app, 3 role assignments") {
+		t.Error("the progress lacks the blob upload")
 	}
 	if !strings.Contains(progress.String(), "SOPS Secret encrypted with Key Vault") || !strings.Contains(progress.String(), "wrapped by azimuth-local/keys/sops as flux-secret-app") {
 		t.Error("the progress lacks the SOPS encryption step")
@@ -88,6 +94,18 @@ func TestDevUp(t *testing.T) {
 		"Kustomization team-platform/podinfo": "none (applies OCIRepository manifests)",
 		"Kustomization team-node/podinfo":     "none (applies OCIRepository manifests)",
 		"OCIRepository team-denied/manifests": "object WI team-denied/source (bca54e62…)",
+		// the Buckets, one per identity kind
+		"Bucket team-apps/manifests":        "object WI team-apps/source (9900c650…)",
+		"Bucket team-platform/manifests":    "controller WI flux-controller (213d8012…)",
+		"Bucket team-node/manifests":        "node MI node-kubelet (4817e33f…)",
+		"Bucket team-denied/manifests":      "object WI team-denied/source (bca54e62…)",
+		"Bucket team-secrets/manifests-key": "account key azimuthlocal (secret blob-key)",
+		"Bucket team-secrets/manifests-app": "client secret flux-secret-app (secret blob-app) (7e477dda…)",
+		// the notifications
+		"Provider team-apps/teams":            "webhook URL (secret teams-webhook)",
+		"Alert team-apps/teams":               "none (delivers through Provider teams)",
+		"Provider team-platform/azure-devops": "controller WI flux-controller (213d8012…)",
+		"Alert team-platform/azure-devops":    "none (delivers through Provider azure-devops)",
 	}
 	for _, r := range table {
 		if id, ok := want[r.Object()]; ok {
@@ -105,6 +123,9 @@ func TestDevUp(t *testing.T) {
 		"https://azimuth-local.vault.azure.net/keys/sops/",
 		`it needs the role "Key Vault Crypto User" on the vault azimuth-local`,
 		`az role assignment create --assignee bca54e62-4c56-40ce-9b34-044a9a5f57b4 --role "Key Vault Crypto User"`,
+		"Bucket team-denied/manifests is not Ready (BucketOperationFailed):",
+		`it needs the role "Storage Blob Data Reader" on the storage account azimuthlocal`,
+		`az role assignment create --assignee bca54e62-4c56-40ce-9b34-044a9a5f57b4 --role "Storage Blob Data Reader"`,
 	} {
 		if !strings.Contains(out.String(), w) {
 			t.Errorf("the table lacks %q", w)
@@ -131,6 +152,8 @@ func TestDevUp(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "team-denied", Name: SOPSSecret}, &secret); err == nil {
 		t.Error("team-denied's Secret was applied though its identity may not decrypt")
 	}
+	checkBuckets(ctx, t, sys, table)
+	checkNotifications(ctx, t, sys, table)
 	checkAutomation(ctx, t, sys, table)
 }
 
@@ -146,12 +169,13 @@ func TestSamplesPlan(t *testing.T) {
 		t.Fatalf("vault = %q", n.vault)
 	}
 	s := &System{names: n}
+	samples := func() []sample { _, out := s.samples(); return out }
 	_, extra, err := s.secretsTenantKustomizations()
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, smp := range append(s.samples(), extra...) {
+	for _, smp := range append(samples(), extra...) {
 		k, ok := smp.obj.(*kustomizev1.Kustomization)
 		if !ok {
 			continue
@@ -195,14 +219,14 @@ func TestSamplesPlan(t *testing.T) {
 	// A directory without Azure DevOps decrypts from the OCIRepositories; one without the vault
 	// applies the application alone, and nothing is meant to fail decrypting.
 	s.names.ado = adoRepo{}
-	for _, smp := range s.samples() {
+	for _, smp := range samples() {
 		if k, ok := smp.obj.(*kustomizev1.Kustomization); ok && k.Spec.SourceRef.Kind != sourcev1.OCIRepositoryKind {
 			t.Errorf("without Azure DevOps, %s/%s reads a %s", k.Namespace, k.Name, k.Spec.SourceRef.Kind)
 		}
 	}
 	s.names.vault = ""
 	_, extra, _ = s.secretsTenantKustomizations()
-	for _, smp := range append(s.samples(), extra...) {
+	for _, smp := range append(samples(), extra...) {
 		if k, ok := smp.obj.(*kustomizev1.Kustomization); ok && (k.Spec.Decryption != nil || smp.failReason != "") {
 			t.Errorf("without a vault, %s/%s decrypts (or must fail: %q)", k.Namespace, k.Name, smp.failReason)
 		}

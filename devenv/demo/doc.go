@@ -38,8 +38,16 @@
 // team-platform also has an ImageUpdateAutomation: it keeps image-automation/podinfo.yaml in the
 // Azure DevOps repository at the latest samples/podinfo tag its ImagePolicy picks, pushing to
 // main as the controller's identity (flux-controller, a Contributor); a tag pushed to the local
-// ACR while the demo runs is committed within a minute. Later integrations add their tenants and
-// objects here.
+// ACR while the demo runs is committed within a minute.
+//
+// The manifests are also uploaded to the container "manifests" of the directory's storage account
+// (Blob Storage, Azurite behind the local Azure) as flux-secret-app, and every tenant has a Bucket
+// of it as its identity; team-secrets reads it with the account key and with flux-secret-app's
+// client secret, and team-denied's Bucket fails with BucketOperationFailed, naming Storage Blob
+// Data Reader. team-apps sends its events to a Teams webhook of the local Azure (Provider msteams),
+// and team-platform sets Azure DevOps commit statuses as flux-controller (Provider azuredevops);
+// Providers and Alerts have no status, so their rows say what the endpoints received, read back
+// from them. Later integrations add their tenants and objects here.
 //
 // The package sets up what production code would meet in a real cluster and Azure; the engine
 // (api/, internal/) is used as it is, reaching the local Azure only through devenv's connect-to

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -26,10 +27,15 @@ type object interface {
 
 // sample is an applied object, the identity it uses, and what it must come to.
 type sample struct {
-	obj      object
+	// obj is an object with status conditions (object), or, with delivered, a Provider or an
+	// Alert.
+	obj      client.Object
 	identity Identity
 	// failReason is the reason of the Ready=False the object must end with; empty: Ready=True.
 	failReason string
+	// delivered reads, for an object without a status, what reached its endpoint; the row is
+	// Ready only once something was delivered.
+	delivered delivery
 }
 
 // Identity says whom an object acts as.
@@ -53,8 +59,9 @@ func (id Identity) String() string {
 	return id.Method + " " + id.Principal + " (" + short + "…)"
 }
 
-// samples are every tenant's objects, in the order of the table.
-func (s *System) samples() []sample {
+// samples are every tenant's objects, in the order of the table, and the secrets they need.
+func (s *System) samples() ([]*corev1.Secret, []sample) {
+	var secrets []*corev1.Secret
 	var out []sample
 	host := s.names.registryHost()
 	for _, t := range tenants() {
@@ -81,14 +88,45 @@ func (s *System) samples() []sample {
 		if t.git && s.names.ado.name != "" {
 			out = append(out, s.gitSample(t, id))
 		}
+		out = append(out, s.bucketSample(t, id)...)
 		if t.images {
 			out = append(out, s.imageSamples(t, id)...)
 		}
 		out = append(out, s.automationSamples(t, id)...)
 		out = append(out, s.tenantKustomizations(t, id)...)
+		notifySecrets, notifySamples := s.notificationSamples(t, id)
+		secrets, out = append(secrets, notifySecrets...), append(out, notifySamples...)
 	}
-	return out
+	return secrets, out
 }
+
+// secretsTenantSamples are SecretsTenant's objects, in the order of the table: the
+// GitRepositories and the Kustomizations of Azure DevOps, and the Buckets; and their secrets.
+func (s *System) secretsTenantSamples() ([]*corev1.Secret, []sample, error) {
+	var secrets []*corev1.Secret
+	var samples []sample
+	if s.names.ado.pat != "" {
+		gitSecrets, gitSamples, err := s.secretSamples()
+		if err != nil {
+			return nil, nil, err
+		}
+		secrets, samples = append(secrets, gitSecrets...), append(samples, gitSamples...)
+	}
+	bucketSecrets, buckets := s.secretBucketSamples()
+	secrets, samples = append(secrets, bucketSecrets...), append(samples, buckets...)
+	if s.names.ado.pat != "" {
+		keys, kustomizations, err := s.secretsTenantKustomizations()
+		if err != nil {
+			return nil, nil, err
+		}
+		secrets, samples = append(secrets, keys...), append(samples, kustomizations...)
+	}
+	return secrets, samples, nil
+}
+
+// hasSecretsTenant says whether SecretsTenant has samples: the directory has a PAT of Azure
+// DevOps or a storage account.
+func (n *names) hasSecretsTenant() bool { return n.ado.pat != "" || n.storage.Name != "" }
 
 // imageSamples are t's ImageRepository and ImagePolicy of the sample image.
 func (s *System) imageSamples(t tenant, id Identity) []sample {
@@ -131,29 +169,31 @@ func (s *System) identity(t tenant) Identity {
 	}
 }
 
-// applySamples creates the sample objects.
+// applySamples creates the sample objects: their secrets first, then the Providers and Alerts,
+// so that the events of the other objects' first reconciles are delivered.
 func (s *System) applySamples(ctx context.Context) (string, error) {
-	s.applied = s.samples()
-	if s.names.ado.pat != "" {
-		secrets, samples, err := s.secretSamples()
+	secrets, applied := s.samples()
+	s.applied = applied
+	if s.names.hasSecretsTenant() {
+		more, samples, err := s.secretsTenantSamples()
 		if err != nil {
 			return "", err
 		}
-		keys, kustomizations, err := s.secretsTenantKustomizations()
-		if err != nil {
+		secrets, s.applied = append(secrets, more...), append(s.applied, samples...)
+	}
+	for _, secret := range secrets {
+		if err := s.create(ctx, secret); err != nil {
 			return "", err
 		}
-		secrets, samples = append(secrets, keys...), append(samples, kustomizations...)
-		for _, secret := range secrets {
-			if err := s.create(ctx, secret); err != nil {
+	}
+	for _, first := range []bool{true, false} {
+		for _, smp := range s.applied {
+			if isNotification(smp.obj) != first {
+				continue
+			}
+			if err := s.create(ctx, smp.obj); err != nil {
 				return "", err
 			}
-		}
-		s.applied = append(s.applied, samples...)
-	}
-	for _, smp := range s.applied {
-		if err := s.create(ctx, smp.obj); err != nil {
-			return "", err
 		}
 	}
 	namespaces := map[string]bool{}

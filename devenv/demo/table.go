@@ -16,6 +16,7 @@ import (
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
 	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
+	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 )
 
@@ -82,10 +83,27 @@ func (s *System) table(ctx context.Context) Table {
 			t = append(t, r)
 			continue
 		}
-		if c := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition); c != nil {
+		if smp.delivered != nil {
+			r.Ready, r.Reason, r.Message = smp.delivered(ctx, obj)
+			switch r.Ready {
+			case metav1.ConditionUnknown:
+				r.Problem = "nothing delivered yet"
+			case metav1.ConditionFalse:
+				r.Problem = "want a successful delivery"
+			}
+			t = append(t, r)
+			continue
+		}
+		o, ok := obj.(object)
+		if !ok {
+			r.Problem = fmt.Sprintf("%T has no status", obj)
+			t = append(t, r)
+			continue
+		}
+		if c := apimeta.FindStatusCondition(o.GetConditions(), meta.ReadyCondition); c != nil {
 			r.Ready, r.Reason, r.Message = c.Status, c.Reason, c.Message
 		}
-		r.Problem = problem(obj, r, smp.failReason)
+		r.Problem = problem(o, r, smp.failReason)
 		t = append(t, r)
 	}
 	return t
@@ -118,6 +136,8 @@ func problem(obj object, r Row, failReason string) string {
 		}
 	case *imagev1.ImageUpdateAutomation:
 		return automationProblem(o)
+	case *sourcev1.Bucket:
+		return bucketProblem(o)
 	case *kustomizev1.Kustomization:
 		if o.Spec.SourceRef.Kind == sourcev1.OCIRepositoryKind && !strings.HasPrefix(o.Status.LastAppliedRevision, latestManifests+"@") {
 			return "want the revision " + latestManifests + " applied"
@@ -126,12 +146,18 @@ func problem(obj object, r Row, failReason string) string {
 	return ""
 }
 
-func kind(obj object) string {
+func kind(obj client.Object) string {
 	switch obj.(type) {
 	case *sourcev1.OCIRepository:
 		return sourcev1.OCIRepositoryKind
 	case *sourcev1.GitRepository:
 		return sourcev1.GitRepositoryKind
+	case *sourcev1.Bucket:
+		return sourcev1.BucketKind
+	case *notificationv1.Provider:
+		return notificationv1.ProviderKind
+	case *notificationv1.Alert:
+		return notificationv1.AlertKind
 	case *imagev1.ImageRepository:
 		return imagev1.ImageRepositoryKind
 	case *imagev1.ImagePolicy:

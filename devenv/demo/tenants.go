@@ -88,7 +88,8 @@ type names struct {
 	certApp    directory.Principal // CertificateApplication
 	pushID     string              // PushApplication's client ID
 	pushSecret string
-	vault      string // the Key Vault with the key VaultKey; empty: none
+	vault      string                   // the Key Vault with the key VaultKey; empty: none
+	storage    directory.StorageAccount // the Blob samples' account; empty name: none
 }
 
 func lookup(d *directory.Directory) (*names, error) {
@@ -129,6 +130,7 @@ func lookup(d *directory.Directory) (*names, error) {
 	}
 	n.ado = lookupDevOps(d)
 	n.vault = lookupVault(d)
+	n.storage = lookupStorage(d)
 	if n.ado.pat != "" {
 		if n.certApp, ok = d.Principal(CertificateApplication); !ok {
 			return nil, missing("the application '" + CertificateApplication + "' with a certificate")
@@ -180,7 +182,7 @@ func (s *System) setUpTenants(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	if s.names.ado.pat != "" {
+	if s.names.hasSecretsTenant() {
 		if err := s.create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SecretsTenant}}); err != nil {
 			return "", err
 		}

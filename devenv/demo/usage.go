@@ -21,8 +21,12 @@ func (s *System) Usage(azimuth string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nAzimuth is running. Look at it with kubectl:\n\n")
 	fmt.Fprintf(&b, "  export KUBECONFIG=%s\n", kubeconfig)
-	fmt.Fprintf(&b, "  kubectl get ocirepositories,gitrepositories,imagerepositories,imagepolicies,kustomizations -A\n")
+	fmt.Fprintf(&b, "  kubectl get ocirepositories,gitrepositories,buckets,imagerepositories,imagepolicies,kustomizations -A\n")
+	fmt.Fprintf(&b, "  kubectl get providers,alerts -A                 # no status: the table reads what they delivered\n")
 	fmt.Fprintf(&b, "  kubectl -n team-denied describe ocirepository manifests\n")
+	if s.names.storage.Name != "" {
+		fmt.Fprintf(&b, "  kubectl -n team-denied describe bucket %s             # the role it lacks on the container\n", BucketName)
+	}
 	if s.names.vault != "" {
 		fmt.Fprintf(&b, "  kubectl -n team-denied describe kustomization %s\n", SecretsKustomization)
 		fmt.Fprintf(&b, "  kubectl -n team-apps get secret %s -o jsonpath='{.data.password}' | base64 -d   # decrypted with Key Vault\n", SOPSSecret)
@@ -51,6 +55,7 @@ func (s *System) Usage(azimuth string) string {
 	fmt.Fprintf(&b, "  crane auth login %s -u %s -p %s\n", s.names.registryHost(), s.names.pushID, secret)
 	fmt.Fprintf(&b, "  crane ls %s/samples/podinfo\n", s.names.registryHost())
 	b.WriteString(s.automationUsage())
+	b.WriteString(s.notificationUsage())
 	if s.logs != nil {
 		fmt.Fprintf(&b, "\nThe controllers' logs: %s\n", s.logs.Name())
 	}

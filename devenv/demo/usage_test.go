@@ -34,7 +34,10 @@ func TestUsage(t *testing.T) {
 	for _, want := range []string{
 		"The controllers watch only the sample namespaces: team-apps, team-platform, team-denied, team-secrets, team-node.\n",
 		"Objects applied elsewhere are not reconciled",
-		"kubectl get ocirepositories,gitrepositories,imagerepositories,imagepolicies,kustomizations -A\n",
+		"kubectl get ocirepositories,gitrepositories,buckets,imagerepositories,imagepolicies,kustomizations -A\n",
+		"kubectl get providers,alerts -A",
+		"kubectl -n team-denied describe bucket manifests",
+		"/_apis/git/repositories/fleet-infra/commits/$SHA/statuses?api-version=6.0",
 		"kubectl -n team-denied describe kustomization secrets\n",
 		"export CURL_CA_BUNDLE=" + filepath.Join(state, "azure", "ca.pem") + "\n",
 		"export HTTPS_PROXY=" + azure.ProxyURL() + "\n",

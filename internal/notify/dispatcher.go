@@ -72,6 +72,7 @@ type Dispatcher struct {
 	metrics *metrics
 	dedup   dedup
 	regexps regexps
+	exprs   statusExprs
 	intake  chan Event
 
 	mu     sync.Mutex
@@ -305,6 +306,7 @@ func (d *Dispatcher) work(ctx context.Context, key types.NamespacedName, q *queu
 			if len(q.ch) == 0 {
 				delete(d.queues, key)
 				d.mu.Unlock()
+				d.exprs.forget(key) // compiled again when the Provider's events come back
 				return
 			}
 			d.mu.Unlock()
@@ -368,7 +370,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dl delivery) (typ string, mask
 	if err != nil {
 		return p.Spec.Type, nil, err
 	}
-	s, err := d.sender(ctx, &p, c)
+	s, err := d.sender(ctx, &p, c, dl.alert)
 	if err != nil {
 		return p.Spec.Type, c.secrets(), err
 	}

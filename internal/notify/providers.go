@@ -87,7 +87,7 @@ func (d *Dispatcher) config(ctx context.Context, p *notificationv1.Provider) (*p
 }
 
 // sender builds the sender of p's type from its configuration.
-func (d *Dispatcher) sender(ctx context.Context, p *notificationv1.Provider, c *providerConfig) (sender, error) {
+func (d *Dispatcher) sender(ctx context.Context, p *notificationv1.Provider, c *providerConfig, alert *notificationv1.Alert) (sender, error) {
 	client := &http.Client{Transport: c.conn.Transport}
 	switch p.Spec.Type {
 	case notificationv1.GenericProvider, notificationv1.GenericHMACProvider:
@@ -109,14 +109,24 @@ func (d *Dispatcher) sender(ctx context.Context, p *notificationv1.Provider, c *
 		}
 		return &msTeams{client: client, address: c.address, legacy: strings.HasSuffix(strings.ToLower(u.Hostname()), ".webhook.office.com")}, nil
 	case notificationv1.AzureDevOpsProvider:
-		return d.azureDevOps(ctx, p, c)
+		return d.azureDevOps(ctx, p, c, alert)
 	}
 	return nil, terminalf("provider type '%s' is not supported by Azimuth: use azuredevops, msteams, generic or generic-hmac", p.Spec.Type)
 }
 
-func (d *Dispatcher) azureDevOps(ctx context.Context, p *notificationv1.Provider, c *providerConfig) (sender, error) {
+// azureDevOps builds the commit status sender of p; alert is the Alert whose event it sends, a
+// variable of spec.commitStatusExpr.
+func (d *Dispatcher) azureDevOps(ctx context.Context, p *notificationv1.Provider, c *providerConfig, alert *notificationv1.Alert) (sender, error) {
+	uid := string(p.UID)
+	name := func(_ context.Context, e *Event) (string, error) { return statusName(uid, e), nil }
 	if p.Spec.CommitStatusExpr != "" {
-		return nil, terminalf("spec.commitStatusExpr is not supported by Azimuth yet (it does not evaluate CEL): remove it, and the status is named %s", "KIND/NAME/"+uidPrefix(string(p.UID)))
+		// Checked before any credential is acquired: an expression that does not compile fails
+		// every delivery of this generation of the Provider.
+		x, err := d.exprs.compiled(p)
+		if err != nil {
+			return nil, err
+		}
+		name = func(ctx context.Context, e *Event) (string, error) { return x.eval(ctx, e, alert, p) }
 	}
 	if c.token != "" && p.Spec.ServiceAccountName != "" {
 		return nil, terminalf("provider '%s/%s' sets both spec.serviceAccountName and a 'token' in its secret: keep one", p.Namespace, p.Name)
@@ -135,13 +145,15 @@ func (d *Dispatcher) azureDevOps(ctx context.Context, p *notificationv1.Provider
 	if err != nil {
 		return nil, terminalError{err}
 	}
-	return &azureDevOps{statuses: statuses, uid: string(p.UID)}, nil
+	return &azureDevOps{statuses: statuses, name: name}, nil
 }
 
 // azureDevOps sets commit statuses on an Azure Repos repository, as Flux's azuredevops notifier.
 type azureDevOps struct {
 	statuses *devops.Statuses
-	uid      string
+	// name names the status of an event: Flux's default (statusName), or the Provider's
+	// spec.commitStatusExpr.
+	name func(context.Context, *Event) (string, error)
 }
 
 // genre is the genre of the statuses Flux sets.
@@ -168,7 +180,11 @@ func (a *azureDevOps) send(ctx context.Context, e Event) error {
 	default:
 		return terminalf("can't convert to azure devops state: severity '%s'", e.Severity)
 	}
-	st := devops.Status{State: state, Description: description(e.Reason), Context: devops.StatusContext{Name: statusName(a.uid, &e), Genre: genre}}
+	name, err := a.name(ctx, &e)
+	if err != nil {
+		return err
+	}
+	st := devops.Status{State: state, Description: description(e.Reason), Context: devops.StatusContext{Name: name, Genre: genre}}
 	if summary, ok := e.Metadata[MetaSummary]; ok {
 		st.Context.Genre = genre + ":" + summary
 	}

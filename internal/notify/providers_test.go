@@ -106,14 +106,21 @@ func TestAzureDevOps(t *testing.T) {
 	h := start(t, Options{MaxAttempts: 1}, base, secret,
 		provider("ado", "azuredevops", address, withPAT),
 		provider("ado-summary", "azuredevops", address, withPAT),
-		provider("ado-cel", "azuredevops", address, withPAT, func(p *notificationv1.Provider) { p.Spec.CommitStatusExpr = "'x'" }),
+		provider("ado-cel", "azuredevops", address, withPAT, func(p *notificationv1.Provider) {
+			p.Spec.CommitStatusExpr = "(event.involvedObject.kind + '/' + event.involvedObject.name + '/' + event.metadata.clusterName).lowerAscii()"
+		}),
+		provider("ado-badcel", "azuredevops", address, withPAT, func(p *notificationv1.Provider) { p.Spec.CommitStatusExpr = "event.metadata.clusterName" }),
 		provider("ado-both", "azuredevops", address, withPAT, func(p *notificationv1.Provider) { p.Spec.ServiceAccountName = "sa" }),
 		alert("web", "ado", func(a *notificationv1.Alert) { a.Spec.EventSources[0].Name = "web" }),
 		alert("summary", "ado-summary", func(a *notificationv1.Alert) {
 			a.Spec.EventSources[0].Name = "api"
 			a.Spec.EventMetadata = map[string]string{"summary": "prod"}
 		}),
-		alert("cel", "ado-cel", func(a *notificationv1.Alert) { a.Spec.EventSources[0].Name = "cel" }),
+		alert("cel", "ado-cel", func(a *notificationv1.Alert) {
+			a.Spec.EventSources[0].Name = "cel"
+			a.Spec.EventMetadata = map[string]string{"clusterName": "Prod-01"}
+		}),
+		alert("badcel", "ado-badcel", func(a *notificationv1.Alert) { a.Spec.EventSources[0].Name = "badcel" }),
 		alert("both", "ado-both", func(a *notificationv1.Alert) { a.Spec.EventSources[0].Name = "both" }),
 	)
 	submit := func(name, severity, reason, message string, meta map[string]string) {
@@ -148,19 +155,30 @@ func TestAzureDevOps(t *testing.T) {
 	if got := ado.posted(strings.Repeat("ab", 20))[0]; got.Context.Genre != "fluxcd:prod" || got.Context.Name != "kustomization/api/0c9c2e41" {
 		t.Errorf("summary status %+v", got)
 	}
+	// spec.commitStatusExpr names the status.
+	celSHA := strings.Repeat("cd", 20)
+	submit("cel", SeverityInfo, "ReconciliationSucceeded", "m", map[string]string{"kustomize.toolkit.fluxcd.io/revision": "main@sha1:" + celSHA})
+	eventually(t, "the status named by CEL", func() bool { return len(ado.posted(celSHA)) == 1 })
+	if got := ado.posted(celSHA)[0]; got.Context.Name != "kustomization/cel/prod-01" || got.Context.Genre != "fluxcd" {
+		t.Errorf("CEL status %+v", got)
+	}
 	// What cannot be posted says why.
-	submit("cel", SeverityInfo, "ReconciliationSucceeded", "m", nil)
+	n = ado.count()
+	submit("badcel", SeverityInfo, "ReconciliationSucceeded", "m", nil)
 	submit("both", SeverityInfo, "ReconciliationSucceeded", "m", nil)
 	submit("web", SeverityInfo, "ReconciliationSucceeded", "no revision", map[string]string{})
 	for alertName, msg := range map[string]string{
-		"cel ":  "spec.commitStatusExpr is not supported by Azimuth yet (it does not evaluate CEL)",
-		"both ": "sets both spec.serviceAccountName and a 'token' in its secret",
-		"web ":  "missing revision metadata",
+		"badcel ": `spec.commitStatusExpr of provider 'apps/ado-badcel' "event.metadata.clusterName" is of type dyn, not string`,
+		"both ":   "sets both spec.serviceAccountName and a 'token' in its secret",
+		"web ":    "missing revision metadata",
 	} {
 		eventually(t, alertName+"refusal", func() bool { return h.events.find(msg) != "" })
 		if e := h.events.find(msg); !strings.HasPrefix(e, alertName+"Warning NotificationDispatchFailed") || strings.Contains(e, adoPAT) {
 			t.Errorf("%q", e)
 		}
+	}
+	if ado.count() != n {
+		t.Errorf("%d requests to Azure DevOps for refused events", ado.count()-n)
 	}
 }
 

@@ -83,9 +83,8 @@ type ProviderSpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 
-	// CommitStatusExpr is a CEL expression for the commit status name (azuredevops). Azimuth does
-	// not evaluate CEL yet: a Provider that sets it gets its events refused with a message that
-	// says so.
+	// CommitStatusExpr is a CEL expression, over the variables event, alert and provider, that
+	// gives the commit status name (azuredevops); it must be a string.
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional
 	CommitStatusExpr string `json:"commitStatusExpr,omitempty"`

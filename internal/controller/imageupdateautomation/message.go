@@ -5,6 +5,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/Masterminds/sprig/v3"
 	"k8s.io/apimachinery/pkg/types"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
@@ -31,13 +32,18 @@ var removedFields = []struct{ field, evaluating, instead string }{
 	{".Changed.ImageResult", "can't evaluate field ImageResult", "'.Changed.FileChanges' or '.Changed.Objects'"},
 }
 
+// templateFuncs are the functions a commit message template may call besides text/template's
+// builtins: sprig's hermetic text functions, as Flux offers them (no env, expandenv, random or
+// time-dependent functions, so the same changes give the same message).
+var templateFuncs = sprig.HermeticTxtFuncMap()
+
 // parseTemplate parses spec.git.commit.messageTemplate: a template that does not parse stalls
 // the automation until its spec changes.
 func parseTemplate(text string) (*template.Template, error) {
 	if text == "" {
 		text = DefaultMessageTemplate
 	}
-	t, err := template.New("commit message").Parse(text)
+	t, err := template.New("commit message").Funcs(templateFuncs).Parse(text)
 	if err != nil {
 		return nil, status.Stall(imagev1.GitOperationFailedReason, fmt.Errorf("spec.git.commit.messageTemplate is not a Go template: %w", err))
 	}
