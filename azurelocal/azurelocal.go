@@ -3,7 +3,8 @@
 // (and its SSH endpoint, ssh.dev.azure.com:22, on a listener of its own), Key Vault on the vault
 // hosts, Blob Storage on the blob hosts when asked (Azurite behind the gateway, see
 // azurelocal/blob), IMDS on a plain-HTTP port, and the directory that says who exists and who may
-// do what. Later emulators (Event Hubs) plug into the same gateway with Register.
+// do what, and Event Hubs on NAMESPACE.servicebus.windows.net: AMQP on port 5671 (a listener of its
+// own) and AMQP over WebSockets on the gateway. Later emulators plug in with Register.
 //
 // Clients reach it through two standard knobs and nothing else (see DESIGN.md, "The local
 // Azure"): the connect-to map written to STATE/connect-to, and trust of the CA in STATE/ca.pem.
@@ -39,6 +40,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/devops"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
+	"github.com/azimuth-gitops/azimuth/azurelocal/eventhubs"
 	"github.com/azimuth-gitops/azimuth/azurelocal/gateway"
 	"github.com/azimuth-gitops/azimuth/azurelocal/imds"
 	"github.com/azimuth-gitops/azimuth/azurelocal/keyvault"
@@ -69,6 +71,10 @@ var Hosts = []string{
 // SSHHosts are the Azure host names served over SSH on port 22: Azure Repos' ssh.dev.azure.com.
 // The connect-to map sends HOST:22 to the SSH listener.
 var SSHHosts = []string{devops.SSHHost}
+
+// AMQPHosts are the Azure host names served over AMQP 1.0 with TLS on port 5671 (eventhubs.Port)
+// by a listener of their own: Event Hubs namespaces. The connect-to map sends HOST:5671 to it.
+var AMQPHosts = eventhubs.Hosts()
 
 // Files written to the state directory, besides pki.CAFile and pki.CAKeyFile.
 const (
@@ -103,6 +109,9 @@ type Options struct {
 	ProxyListen string
 	// SSHListen is the address of the SSH server of ssh.dev.azure.com. Default: 127.0.0.1:0.
 	SSHListen string
+	// EventHubsListen is the address of Event Hubs' AMQP over TLS listener
+	// (NAMESPACE.servicebus.windows.net:5671). Default: 127.0.0.1:0.
+	EventHubsListen string
 	// IssuerCAs are PEM CAs trusted for external OIDC issuers of federated credentials, such as a
 	// test kube-apiserver's. Default: none beyond the system roots.
 	IssuerCAs [][]byte
@@ -144,6 +153,7 @@ type Azure struct {
 	devops    *devops.Server
 	keyVault  *keyvault.Server
 	teams     *teams.Server
+	eventHubs *eventhubs.Server
 	blob      *blob.Server
 	azurite   *blob.Azurite
 	gateway   *gateway.Gateway
@@ -152,6 +162,7 @@ type Azure struct {
 	imdsAddr  string
 	proxyAddr string
 	sshAddr   string
+	amqpAddr  string
 	servers   []*http.Server
 	stopOnce  sync.Once
 	stopErr   error
@@ -220,6 +231,9 @@ func withDefaults(opts *Options) Options {
 	if o.SSHListen == "" {
 		o.SSHListen = "127.0.0.1:0"
 	}
+	if o.EventHubsListen == "" {
+		o.EventHubsListen = "127.0.0.1:0"
+	}
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
@@ -281,6 +295,12 @@ func (a *Azure) startEmulators(o Options) error {
 			return err
 		}
 	}
+	a.eventHubs = eventhubs.New(a.dir, srv.Verifier(), eventhubs.WithClock(o.Clock), eventhubs.WithLogger(o.Logger))
+	for _, h := range eventhubs.Hosts() {
+		if err := a.gateway.Register(h, a.eventHubs); err != nil {
+			return err
+		}
+	}
 	for _, h := range blob.Hosts() {
 		if err := a.gateway.Register(h, blob.NotRunning()); err != nil {
 			return err
@@ -306,11 +326,11 @@ func (a *Azure) startEmulators(o Options) error {
 	return nil
 }
 
-// listen opens the gateway, IMDS, proxy and SSH listeners before serving, so a port conflict
+// listen opens the gateway, IMDS, proxy, SSH and Event Hubs listeners before serving, so a port conflict
 // fails Start instead of a goroutine later. The proxy applies the connect-to map of the others.
 func (a *Azure) listen(o Options, leaf *pki.Leaf) error {
 	var ls []net.Listener
-	for _, l := range []struct{ what, addr string }{{"gateway", o.Listen}, {"IMDS", o.IMDSListen}, {"proxy", o.ProxyListen}, {"SSH", o.SSHListen}} {
+	for _, l := range []struct{ what, addr string }{{"gateway", o.Listen}, {"IMDS", o.IMDSListen}, {"proxy", o.ProxyListen}, {"SSH", o.SSHListen}, {"Event Hubs", o.EventHubsListen}} {
 		nl, err := net.Listen("tcp", l.addr)
 		if err != nil {
 			for _, open := range ls {
@@ -321,9 +341,13 @@ func (a *Azure) listen(o Options, leaf *pki.Leaf) error {
 		ls = append(ls, nl)
 	}
 	a.gwAddr, a.imdsAddr, a.proxyAddr, a.sshAddr = ls[0].Addr().String(), ls[1].Addr().String(), ls[2].Addr().String(), ls[3].Addr().String()
+	a.amqpAddr = ls[4].Addr().String()
 	a.connectTo = gateway.ConnectToRules(Hosts, a.gwAddr, a.imdsAddr)
 	for _, h := range SSHHosts {
 		a.connectTo = append(a.connectTo, h+":22:"+bracketHostPort(a.sshAddr))
+	}
+	for _, h := range AMQPHosts {
+		a.connectTo = append(a.connectTo, fmt.Sprintf("%s:%d:%s", h, eventhubs.Port, bracketHostPort(a.amqpAddr)))
 	}
 	p, err := proxy.New(a.connectTo, proxy.WithLogger(o.Logger))
 	if err != nil {
@@ -341,6 +365,13 @@ func (a *Azure) listen(o Options, leaf *pki.Leaf) error {
 	go func() {
 		if err := a.devops.ServeSSH(ls[3]); err != nil {
 			o.Logger.Error("azurelocal: SSH server stopped", "addr", a.sshAddr, "error", err)
+		}
+	}()
+	// AMQP has no ALPN of its own; the same leaf certificate covers *.servicebus.windows.net.
+	amqpTLS := &tls.Config{Certificates: []tls.Certificate{leaf.TLS}, MinVersion: tls.VersionTLS12}
+	go func() {
+		if err := a.eventHubs.Serve(tls.NewListener(ls[4], amqpTLS)); err != nil {
+			o.Logger.Error("azurelocal: Event Hubs AMQP server stopped", "addr", a.amqpAddr, "error", err)
 		}
 	}()
 	return nil
@@ -439,6 +470,11 @@ func (a *Azure) Stop() error {
 		if a.devops != nil {
 			errs = append(errs, a.devops.Close())
 		}
+		if a.eventHubs != nil {
+			// Its connections (AMQP, and WebSockets the gateway hijacked) before the gateway's
+			// Shutdown, which does not see hijacked connections.
+			errs = append(errs, a.eventHubs.Close())
+		}
 		for _, s := range a.servers {
 			errs = append(errs, s.Shutdown(ctx))
 		}
@@ -525,6 +561,14 @@ func (a *Azure) Teams() *teams.Server { return a.teams }
 // or nil when Options.Blob did not ask for it. Its Azurite serves tests' own blob.Server too
 // (azuretest.ServeBlob).
 func (a *Azure) Blob() *blob.Server { return a.blob }
+
+// EventHubs returns Event Hubs (*.servicebus.windows.net: AMQP on 5671, AMQP over WebSockets on
+// 443) for the namespaces of the directory, with the events its hubs received.
+func (a *Azure) EventHubs() *eventhubs.Server { return a.eventHubs }
+
+// EventHubsAddr returns the listening address of Event Hubs' AMQP over TLS, which the connect-to
+// map names for *.servicebus.windows.net:5671.
+func (a *Azure) EventHubsAddr() string { return a.amqpAddr }
 
 // SSHAddr returns the listening address of the SSH server of ssh.dev.azure.com, which the
 // connect-to map names for ssh.dev.azure.com:22.

@@ -85,6 +85,9 @@ func TestStateFiles(t *testing.T) {
 		"login.microsoftonline.com:443:" + a.GatewayAddr(),
 		"*.azurecr.io:443:" + a.GatewayAddr(),
 		"169.254.169.254:80:" + a.IMDSAddr(),
+		"ssh.dev.azure.com:22:" + a.SSHAddr(),
+		"*.servicebus.windows.net:443:" + a.GatewayAddr(),
+		"*.servicebus.windows.net:5671:" + a.EventHubsAddr(),
 	} {
 		if !strings.Contains(string(connectTo), want+"\n") {
 			t.Errorf("connect-to lacks %q:\n%s", want, connectTo)

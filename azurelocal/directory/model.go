@@ -128,7 +128,7 @@ type Resources struct {
 	Registries          []Resource           `json:"registries,omitempty"`
 	StorageAccounts     []StorageAccount     `json:"storageAccounts,omitempty"`
 	KeyVaults           []KeyVault           `json:"keyVaults,omitempty"`
-	EventHubsNamespaces []Resource           `json:"eventHubsNamespaces,omitempty"`
+	EventHubsNamespaces []EventHubsNamespace `json:"eventHubsNamespaces,omitempty"`
 	DevOpsOrganizations []DevOpsOrganization `json:"devopsOrganizations,omitempty"`
 }
 

@@ -50,6 +50,7 @@ func build(spec Spec) (*state, error) {
 	st.indexResources(spec, v)
 	st.indexKeyVaults(spec, v)
 	st.indexStorageAccounts(spec, v)
+	st.indexEventHubs(spec, v)
 	st.indexDevOps(spec, v)
 	st.roles = v.roles(spec)
 	assignments := v.assignments(spec, st)
@@ -95,6 +96,9 @@ func applyDefaults(s *Spec) {
 	for i := range s.Resources.StorageAccounts {
 		s.Resources.StorageAccounts[i].applyDefaults()
 	}
+	for i := range s.Resources.EventHubsNamespaces {
+		s.Resources.EventHubsNamespaces[i].applyDefaults()
+	}
 	if s.Node.Name == "" {
 		s.Node.Name = "local-node"
 	}
@@ -127,6 +131,9 @@ func (r *Resources) setKinds() {
 	for i := range r.StorageAccounts {
 		r.StorageAccounts[i].Kind = KindStorageAccount
 	}
+	for i := range r.EventHubsNamespaces {
+		r.EventHubsNamespaces[i].Kind = KindEventHubsNamespace
+	}
 	for i := range r.DevOpsOrganizations {
 		r.DevOpsOrganizations[i].Kind = KindDevOpsOrganization
 	}
@@ -141,7 +148,6 @@ type resourceGroup struct {
 func (r *Resources) groups() []resourceGroup {
 	return []resourceGroup{
 		{"registries", KindRegistry, &r.Registries},
-		{"eventHubsNamespaces", KindEventHubsNamespace, &r.EventHubsNamespaces},
 	}
 }
 

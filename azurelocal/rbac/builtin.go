@@ -12,6 +12,8 @@ const (
 	KeyVaultCryptoOfficerID               = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603"
 	KeyVaultAdministratorID               = "00482a5a-887f-4fb3-b363-3b7fe8e74483"
 	EventHubsDataSenderID                 = "2b629674-e913-4c01-ae53-ef4638d8f975"
+	EventHubsDataReceiverID               = "a638d3c7-ab3a-418d-83e6-5f17a39d4fde"
+	EventHubsDataOwnerID                  = "f526a384-b230-433a-b45c-95f59c4a2dec"
 	ReaderID                              = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 	ContributorID                         = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 	OwnerID                               = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
@@ -44,6 +46,7 @@ const (
 	DataActionKeyWrap           = "Microsoft.KeyVault/vaults/keys/wrap/action"
 	DataActionKeyUnwrap         = "Microsoft.KeyVault/vaults/keys/unwrap/action"
 	DataActionEventHubsSend     = "Microsoft.EventHub/namespaces/messages/send/action"
+	DataActionEventHubsReceive  = "Microsoft.EventHub/namespaces/messages/receive/action"
 )
 
 // BuiltinRoles returns the built-in role definitions the integrations need, with the actions and
@@ -124,6 +127,16 @@ func BuiltinRoles() []Role {
 			"Allows send access to Azure Event Hubs resources.", Permission{
 				Actions:     []string{"Microsoft.EventHub/*/eventhubs/read"},
 				DataActions: []string{"Microsoft.EventHub/*/send/action"},
+			}),
+		builtin(EventHubsDataReceiverID, "Azure Event Hubs Data Receiver",
+			"Allows receive access to Azure Event Hubs resources.", Permission{
+				Actions:     []string{"Microsoft.EventHub/*/eventhubs/consumergroups/read"},
+				DataActions: []string{"Microsoft.EventHub/*/receive/action"},
+			}),
+		builtin(EventHubsDataOwnerID, "Azure Event Hubs Data Owner",
+			"Allows for full access to Azure Event Hubs resources.", Permission{
+				Actions:     []string{"Microsoft.EventHub/*"},
+				DataActions: []string{"Microsoft.EventHub/*"},
 			}),
 		builtin(ReaderID, "Reader", "View all resources, but does not allow you to make any changes.", Permission{
 			Actions: []string{"*/read"},

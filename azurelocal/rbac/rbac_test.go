@@ -179,8 +179,8 @@ func TestBuiltinRolesAreComplete(t *testing.T) {
 		}
 		ids[r.ID] = r.Name
 	}
-	if len(ids) != 13 {
-		t.Errorf("got %d built-in roles, want 13", len(ids))
+	if len(ids) != 15 {
+		t.Errorf("got %d built-in roles, want 15", len(ids))
 	}
 }
 
@@ -260,4 +260,29 @@ func FuzzMatchAction(f *testing.F) {
 		}
 		_ = MatchAction(pattern, action)
 	})
+}
+
+// TestEventHubsRoles: Sender sends only, Receiver receives only, Owner does both.
+func TestEventHubsRoles(t *testing.T) {
+	const hub = "/subscriptions/s/resourceGroups/g/providers/Microsoft.EventHub/namespaces/ns/eventhubs/h"
+	p := NewPolicy(BuiltinRoles(), []Assignment{
+		{ID: "1", PrincipalID: "sender", RoleID: EventHubsDataSenderID, Scope: "/subscriptions/s"},
+		{ID: "2", PrincipalID: "receiver", RoleID: EventHubsDataReceiverID, Scope: hub},
+		{ID: "3", PrincipalID: "owner", RoleID: EventHubsDataOwnerID, Scope: "/subscriptions/s/resourceGroups/g/providers/Microsoft.EventHub/namespaces/ns"},
+	}, nil)
+	for _, c := range []struct {
+		principal, action string
+		want              bool
+	}{
+		{"sender", DataActionEventHubsSend, true},
+		{"sender", DataActionEventHubsReceive, false},
+		{"receiver", DataActionEventHubsReceive, true},
+		{"receiver", DataActionEventHubsSend, false},
+		{"owner", DataActionEventHubsSend, true},
+		{"owner", DataActionEventHubsReceive, true},
+	} {
+		if got := p.AuthorizeData(c.principal, c.action, hub); got != c.want {
+			t.Errorf("%s %s: got %v, want %v", c.principal, c.action, got, c.want)
+		}
+	}
 }
