@@ -18,8 +18,8 @@ var errChainBroken = errors.New("a link of the chain is broken: see the fix unde
 
 func newDoctorCmd() *cobra.Command {
 	var (
-		kubeconfig, output string
-		flags              identityFlags
+		kubeconfig, output, key, fedIssuer string
+		flags                              identityFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "doctor KIND NAMESPACE/NAME",
@@ -30,8 +30,11 @@ TokenRequest, Microsoft Entra ID's exchange (AADSTS codes explained), and the se
 (its role). Each link is printed with ✔ or ✘, and a broken link with the command that repairs it.
 Exit 0 when every link holds.
 
-KIND is one of ` + strings.Join(doctor.Kinds(), ", ") + `; a Kustomization is checked for its
-decryption. Give the controller's --feature-gates, --connect-to and --ca-file if it has them.`,
+KIND is one of ` + strings.Join(doctor.Kinds(), ", ") + `. The service is asked with its
+cheapest read: ACR a tag list, Blob a listing of one blob, Azure DevOps the refs (info/refs), and,
+for a Kustomization's decryption, Key Vault the key --key names (the doctor does not read the
+SOPS files). When no federated credential matches, --federated-issuer is compared with the
+token's issuer. Give the controller's --feature-gates, --connect-to and --ca-file if it has them.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ns, name, ok := strings.Cut(args[1], "/")
@@ -55,7 +58,7 @@ decryption. Give the controller's --feature-gates, --connect-to and --ca-file if
 			}
 			r, err := doctor.Diagnose(cmd.Context(), doctor.Options{
 				Kube: kube, FeatureGate: flags.featureGates.enabled(identity.FeatureGate),
-				Entra: entra.NewProvider(&entraOpts), Transport: t,
+				Entra: entra.NewProvider(&entraOpts), Transport: t, Key: key, FederatedIssuer: fedIssuer,
 			}, args[0], ns, name)
 			if err != nil {
 				return err
@@ -81,6 +84,8 @@ decryption. Give the controller's --feature-gates, --connect-to and --ca-file if
 	fs := cmd.Flags()
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file; default: $KUBECONFIG or ~/.kube/config")
 	fs.StringVarP(&output, "output", "o", "text", "text or json")
+	fs.StringVar(&key, "key", "", "Key Vault key of a Kustomization's SOPS files, https://VAULT.vault.azure.net/keys/NAME[/VERSION]")
+	fs.StringVar(&fedIssuer, "federated-issuer", "", "issuer of the identity's federated credential, to compare with the token's")
 	flags.bind(fs)
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -9,12 +10,16 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+	"github.com/azimuth-gitops/azimuth/azurelocal"
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/internal/doctor"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
 	"github.com/azimuth-gitops/azimuth/internal/manager"
+	"github.com/azimuth-gitops/azimuth/internal/testenv"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -101,5 +106,111 @@ func TestDoctor(t *testing.T) {
 		if l.OK == (l.Name == "feature gate") {
 			t.Errorf("link %+v", l)
 		}
+	}
+}
+
+// TestDoctorServices asks each service the doctor knows beyond ACR, against a local Azure with
+// Blob and a real API server: Blob (a Bucket), Azure DevOps (a GitRepository) and Key Vault (a
+// Kustomization's decryption with --key), each healthy and without its role; and the issuer link
+// when no federated credential matches.
+func TestDoctorServices(t *testing.T) {
+	env := testenvWithCRDs(t)
+	spec := directory.Default().Spec()
+	spec.Resources.StorageAccounts[0].Containers = append(spec.Resources.StorageAccounts[0].Containers, "manifests")
+	dir, err := directory.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := azuretest.StartAzure("", &azurelocal.Options{
+		StateDir: filepath.Join(t.TempDir(), "local-azure"), IssuerCAs: [][]byte{env.CAPEM},
+		Directory: dir, Blob: &azurelocal.BlobOptions{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Stop() })
+	c := &cluster{env: env, azure: a.Azure}
+	if c.kube, err = client.New(env.Config, client.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ns := testenv.Namespace(t, c.kube, "doctor-")
+	principals := map[string]string{ // service account: principal
+		"controller": "flux-controller", // Storage Blob Data Reader, Key Vault Crypto User
+		"kubelet":    "node-kubelet",    // Readers of the Azure DevOps project
+		"denied":     "team-denied",     // no role, no organization
+	}
+	for sa, name := range principals {
+		p, ok := a.Directory().Principal(name)
+		if !ok {
+			t.Fatalf("no principal %s", name)
+		}
+		c.create(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa,
+			Annotations: map[string]string{identity.ClientIDAnnotation: p.ClientID, identity.TenantIDAnnotation: p.TenantID}}})
+		if err := a.Directory().AddFederatedCredential(name, directory.FederatedCredential{
+			Name: ns + "-" + sa, Issuer: env.IssuerURL, Subject: "system:serviceaccount:" + ns + ":" + sa,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, _ := a.Directory().Principal("flux-controller")
+	c.create(t, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "unfederated",
+		Annotations: map[string]string{identity.ClientIDAnnotation: p.ClientID, identity.TenantIDAnnotation: p.TenantID}}})
+	create := func(apiVersion, kind, name string, spec map[string]any) {
+		t.Helper()
+		obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": apiVersion, "kind": kind,
+			"metadata": map[string]any{"namespace": ns, "name": name}, "spec": spec}}
+		c.create(t, obj)
+	}
+	for _, sa := range []string{"controller", "denied", "unfederated"} {
+		create("source.toolkit.fluxcd.io/v1", "Bucket", sa, map[string]any{"provider": "azure", "bucketName": "manifests",
+			"endpoint": "https://azimuthlocal.blob.core.windows.net", "interval": "1h", "serviceAccountName": sa})
+		create("kustomize.toolkit.fluxcd.io/v1", "Kustomization", sa, map[string]any{"interval": "1h", "prune": true,
+			"sourceRef":  map[string]any{"kind": "GitRepository", "name": "x"},
+			"decryption": map[string]any{"provider": "sops", "serviceAccountName": sa}})
+	}
+	for _, sa := range []string{"kubelet", "denied"} {
+		create("source.toolkit.fluxcd.io/v1", "GitRepository", sa, map[string]any{"provider": "azure", "interval": "1h",
+			"url": "https://dev.azure.com/azimuth-local/fleet/_git/fleet-infra", "serviceAccountName": sa})
+	}
+	denied, _ := a.Directory().Principal("team-denied")
+	const key = "https://azimuth-local.vault.azure.net/keys/sops"
+	base := append([]string{"doctor", "--kubeconfig", env.Kubeconfig, "--feature-gates=ObjectLevelWorkloadIdentity=true"}, c.azureFlags()...)
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		broken string
+		want   []string
+	}{
+		{"bucket healthy", []string{"bucket", ns + "/controller"}, "", []string{"✔ entra exchange", "✔ role: storage account azimuthlocal lets it list container manifests"}},
+		{"bucket denied", []string{"bucket", ns + "/denied"}, "role", []string{"✔ entra exchange", "it needs the role Storage Blob Data Reader on the storage account azimuthlocal",
+			"fix: azimuth setup grant --integration blob --client-id " + denied.ClientID}},
+		{"gitrepository healthy", []string{"gitrepository", ns + "/kubelet"}, "", []string{"✔ role: Azure DevOps lets it read azimuth-local/fleet/_git/fleet-infra"}},
+		{"gitrepository denied", []string{"gitrepository", ns + "/denied"}, "role", []string{"organization azimuth-local", "group Readers",
+			"fix: azimuth setup grant --integration devops --client-id " + denied.ClientID + " --organization azimuth-local --project \"fleet\" --group Readers"}},
+		{"kustomization healthy", []string{"kustomization", ns + "/controller", "--key", key}, "", []string{"✔ role: Key Vault azimuth-local lets it read the key sops"}},
+		{"kustomization denied", []string{"kustomization", ns + "/denied", "--key", key}, "role", []string{"needs the role Key Vault Crypto User",
+			"fix: azimuth setup grant --integration keyvault --client-id " + denied.ClientID}},
+		{"kustomization without key", []string{"kustomization", ns + "/controller"}, "", []string{"- role:", "give --key"}},
+		{"issuer unknown", []string{"bucket", ns + "/unfederated"}, "entra exchange", []string{"- issuer: the token's issuer is \"" + env.IssuerURL + "\"", "--federated-issuer"}},
+		{"issuer slash", []string{"bucket", ns + "/unfederated", "--federated-issuer", env.IssuerURL + "/"}, "issuer", []string{"differ only by a trailing slash",
+			"fix: set the federated credential's issuer to the token's: azimuth setup identity --namespace " + ns + " --service-account unfederated --issuer " + env.IssuerURL}},
+		{"issuer case", []string{"bucket", ns + "/unfederated", "--federated-issuer", strings.ToUpper(env.IssuerURL)}, "issuer", []string{"differ only in case"}},
+		{"issuer same", []string{"bucket", ns + "/unfederated", "--federated-issuer", env.IssuerURL}, "entra exchange", []string{"✔ issuer: the federated credential's issuer is the token's",
+			"system:serviceaccount:" + ns + ":unfederated"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _, err := run(t.Context(), append(slices.Clone(base), tc.args...)...)
+			if (err == nil) != (tc.broken == "") {
+				t.Errorf("err = %v, want a broken link: %v\n%s", err, tc.broken != "", out)
+			}
+			if tc.broken != "" && !strings.Contains(out, "✘ "+tc.broken) {
+				t.Errorf("the broken link is not %s:\n%s", tc.broken, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
 	}
 }

@@ -10,10 +10,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	gittransport "github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	appsv1 "k8s.io/api/apps/v1"
@@ -26,6 +33,8 @@ import (
 
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/azure/acr"
+	"github.com/azimuth-gitops/azimuth/internal/azure/blob"
+	"github.com/azimuth-gitops/azimuth/internal/azure/devops"
 	"github.com/azimuth-gitops/azimuth/internal/azure/keyvault"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
@@ -87,6 +96,13 @@ type Options struct {
 	FeatureGate bool
 	Entra       *entra.Provider
 	Transport   transport.Options
+	// Key is the Key Vault key a Kustomization's SOPS files name (the doctor does not read
+	// them), https://VAULT.vault.azure.net/keys/NAME[/VERSION]; empty skips the Key Vault link.
+	Key string
+	// FederatedIssuer is the issuer of the identity's federated credential, as `az identity
+	// federated-credential list` prints it; when the exchange fails for want of a matching
+	// credential, the doctor compares it with the token's (trailing slash, case).
+	FederatedIssuer string
 }
 
 // The controller's Deployment, as config/ names it.
@@ -117,8 +133,9 @@ func Kinds() []string {
 // target is what the object reaches, from its spec.
 type target struct {
 	scope   string
-	service string // acr, keyvault, ...
-	url     string
+	service string // acr, keyvault, blob, devops
+	url     string // the registry, the Bucket's endpoint, the repository or the key
+	bucket  string // the Bucket's container
 }
 
 // Diagnose walks the chain of the object kind namespace/name.
@@ -142,7 +159,7 @@ func Diagnose(ctx context.Context, o Options, kind, namespace, name string) (*Re
 		saField = "spec.decryption.serviceAccountName"
 		spec.ServiceAccountName, _, _ = unstructured.NestedString(obj.Object, "spec", "decryption", "serviceAccountName")
 		spec.IdentitySecret, _, _ = unstructured.NestedString(obj.Object, "spec", "decryption", "secretRef", "name")
-		t = target{service: "keyvault"}
+		t = target{service: "keyvault", url: o.Key}
 	} else {
 		provider, _, _ := unstructured.NestedString(obj.Object, "spec", "provider")
 		spec.ServiceAccountName, _, _ = unstructured.NestedString(obj.Object, "spec", "serviceAccountName")
@@ -167,6 +184,13 @@ func Diagnose(ctx context.Context, o Options, kind, namespace, name string) (*Re
 		case "ImageRepository":
 			t.url, _, _ = unstructured.NestedString(obj.Object, "spec", "image")
 			t.service = "acr"
+		case "Bucket":
+			t.url, _, _ = unstructured.NestedString(obj.Object, "spec", "endpoint")
+			t.bucket, _, _ = unstructured.NestedString(obj.Object, "spec", "bucketName")
+			t.service = "blob"
+		case "GitRepository":
+			t.url, _, _ = unstructured.NestedString(obj.Object, "spec", "url")
+			t.service = "devops"
 		}
 	}
 	switch {
@@ -266,6 +290,7 @@ func (o Options) exchange(ctx context.Context, r *Report, spec access.Spec, t ta
 		}
 	}
 	l := Link{Name: "entra exchange", Detail: err.Error()}
+	unmatched := false // no federated credential matches the token
 	var ae *entra.AuthError
 	if errors.As(err, &ae) {
 		l.Detail = ae.Description
@@ -275,25 +300,76 @@ func (o Options) exchange(ctx context.Context, r *Report, spec access.Spec, t ta
 		l.Fix = ae.Hint
 		switch ae.Code {
 		case 70021, 700211, 700212, 700213, 7002138:
+			unmatched = true
 			l.Fix = fmt.Sprintf("add the federated credential to %s: azimuth setup identity --namespace %s --service-account %s --issuer %s --identity-name NAME --resource-group RG "+
 				"(the issuer exactly as the token spells it: Entra compares issuer and subject byte for byte)",
 				ae.Identity, spec.Namespace, spec.ServiceAccountName, issuer)
 		}
 	}
 	r.add(l)
+	if unmatched {
+		r.add(o.issuerLink(issuer, spec))
+	}
 	return nil, false
 }
 
+// issuerLink compares the federated credential's issuer (the doctor's --federated-issuer) with
+// the token's, and names a difference Entra does not forgive: a trailing slash, or case.
+func (o Options) issuerLink(issuer string, spec access.Spec) Link {
+	subject := "system:serviceaccount:" + spec.Namespace + ":" + spec.ServiceAccountName
+	l := Link{Name: "issuer"}
+	list := "az identity federated-credential list --identity-name NAME --resource-group RG --query \"[].{issuer:issuer,subject:subject}\""
+	fed := o.FederatedIssuer
+	switch {
+	case fed == "":
+		l.Skipped, l.OK = true, true
+		l.Detail = fmt.Sprintf("the token's issuer is %q and its subject %q: compare them, byte for byte, with the federated credential's "+
+			"(%s), or give the doctor --federated-issuer", issuer, subject, list)
+		return l
+	case fed == issuer:
+		l.OK = true
+		l.Detail = fmt.Sprintf("the federated credential's issuer is the token's, %q: check its subject is exactly %q and its audience %s (%s)",
+			issuer, subject, identity.ExchangeAudience, list)
+		return l
+	case strings.TrimRight(fed, "/") == strings.TrimRight(issuer, "/"):
+		l.Detail = fmt.Sprintf("the federated credential's issuer %q and the token's %q differ only by a trailing slash, which Entra does not forgive", fed, issuer)
+	case strings.EqualFold(fed, issuer):
+		l.Detail = fmt.Sprintf("the federated credential's issuer %q and the token's %q differ only in case, which Entra does not forgive", fed, issuer)
+	case strings.EqualFold(strings.TrimRight(fed, "/"), strings.TrimRight(issuer, "/")):
+		l.Detail = fmt.Sprintf("the federated credential's issuer %q and the token's %q differ in case and by a trailing slash, which Entra does not forgive", fed, issuer)
+	default:
+		l.Detail = fmt.Sprintf("the federated credential's issuer %q is not the token's %q: it is another cluster's, or the cluster's issuer changed", fed, issuer)
+	}
+	l.Fix = fmt.Sprintf("set the federated credential's issuer to the token's: azimuth setup identity --namespace %s --service-account %s --issuer %s --identity-name NAME --resource-group RG",
+		spec.Namespace, spec.ServiceAccountName, issuer)
+	return l
+}
+
 func scopeFor(service string, c entra.Cloud) string {
-	if service == "keyvault" {
+	switch service {
+	case "keyvault":
 		return keyvault.ScopeFor(c)
+	case "blob":
+		return blob.ScopeFor(c)
+	case "devops":
+		return devops.ScopeFor(c)
 	}
 	return acr.ScopeFor(c)
 }
 
 // service asks the service with the cheapest read: for ACR, the token exchange and the tag list.
 func (o Options) service(ctx context.Context, r *Report, cred *entra.Credential, t target) {
-	if t.service != "acr" || t.url == "" {
+	switch {
+	case t.service == "blob":
+		r.add(o.blobLink(ctx, cred, t))
+		return
+	case t.service == "devops":
+		r.add(o.devopsLink(ctx, cred, t))
+		return
+	case t.service == "keyvault":
+		r.add(o.keyVaultLink(ctx, cred, t))
+		return
+	case t.service != "acr" || t.url == "":
 		r.add(Link{Name: "role", Skipped: true, OK: true, Detail: "the doctor does not yet ask this service; the Entra token is good"})
 		return
 	}
@@ -313,12 +389,166 @@ func (o Options) service(ctx context.Context, r *Report, cred *entra.Credential,
 		r.add(Link{Name: "role", OK: true, Detail: "the registry " + repo.RegistryStr() + " lets it pull " + repo.RepositoryStr()})
 		return
 	}
-	err = kc.Explain(err, repo, acr.Pull)
+	r.add(roleLink(kc.Explain(err, repo, acr.Pull), "acr"))
+}
+
+// roleLink is the link for a refusal: a missing role as a `setup grant` command.
+func roleLink(err error, integration string) Link {
 	l := Link{Name: "role", Detail: err.Error()}
 	var re *entra.RoleError
 	if errors.As(err, &re) {
 		l.Detail = fmt.Sprintf("%s refused it: it needs the role %s on %s", re.Service, re.Role, re.ScopeName)
-		l.Fix = fmt.Sprintf("azimuth setup grant --integration acr --client-id %s --scope %s", re.ClientID, re.Scope)
+		l.Fix = fmt.Sprintf("azimuth setup grant --integration %s --client-id %s --scope %s", integration, re.ClientID, re.Scope)
 	}
-	r.add(l)
+	return l
+}
+
+// httpClient is the doctor's transport, as the controller's (connect-to, CA).
+func (o Options) httpClient() (*http.Client, error) {
+	rt, err := transport.New(&o.Transport)
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt}, nil
+}
+
+// blobLink lists the Bucket's container with one result.
+func (o Options) blobLink(ctx context.Context, cred *entra.Credential, t target) Link {
+	ep, err := blob.ParseEndpoint(t.url, false)
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error(), Fix: "fix spec.endpoint"}
+	}
+	if err := blob.CheckContainerName(t.bucket); err != nil {
+		return Link{Name: "role", Detail: err.Error(), Fix: "fix spec.bucketName"}
+	}
+	hc, err := o.httpClient()
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error()}
+	}
+	u := *ep.URL
+	u.Path, u.RawQuery = "/"+t.bucket, ""
+	cc, err := container.NewClient(u.String(), cred, &container.ClientOptions{ClientOptions: azcore.ClientOptions{
+		Transport: hc, Telemetry: policy.TelemetryOptions{ApplicationID: "azimuth-doctor"},
+		Retry: policy.RetryOptions{MaxRetries: -1},
+	}})
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error()}
+	}
+	pager := cc.NewListBlobsFlatPager(&container.ListBlobsFlatOptions{MaxResults: to.Ptr[int32](1)})
+	if _, err = pager.NextPage(ctx); err == nil {
+		return Link{Name: "role", OK: true, Detail: fmt.Sprintf("storage account %s lets it list container %s", ep.Account, t.bucket)}
+	}
+	return roleLink(blob.Explain(err, cred, ep.Account, t.bucket), "blob")
+}
+
+// devopsLink asks the repository for its refs, as a clone's first request does.
+func (o Options) devopsLink(ctx context.Context, cred *entra.Credential, t target) Link {
+	repo, err := devops.ParseRepository(t.url)
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error(), Fix: "fix spec.url"}
+	}
+	token, err := devops.BearerToken(ctx, cred, t.url)
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error(), Fix: "use the repository's https:// clone URL"}
+	}
+	hc, err := o.httpClient()
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error()}
+	}
+	u, err := url.Parse(t.url)
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error(), Fix: "fix spec.url"}
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "service=git-upload-pack", ""
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/info/refs"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error()}
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error()}
+	}
+	_ = resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		return Link{Name: "role", OK: true, Detail: fmt.Sprintf("Azure DevOps lets it read %s (organization member, project group %s)", repo, devops.Readers)}
+	case http.StatusUnauthorized, http.StatusNonAuthoritativeInfo:
+		err = gittransport.ErrAuthenticationRequired
+	case http.StatusForbidden:
+		err = gittransport.ErrAuthorizationFailed
+	case http.StatusNotFound:
+		err = gittransport.ErrRepositoryNotFound
+	default:
+		return Link{Name: "role", Detail: fmt.Sprintf("Azure DevOps answered %s to %s", resp.Status, u.Redacted())}
+	}
+	err = devops.Explain(err, cred, repo, devops.Readers)
+	l := Link{Name: "role", Detail: err.Error()}
+	var ae *devops.AccessError
+	if errors.As(err, &ae) {
+		switch {
+		case ae.NotFound:
+			l.Detail = fmt.Sprintf("Azure DevOps answers that %s does not exist or that it may not see it: it needs the project %s's group %s", repo, repo.Project, devops.Readers)
+		case ae.Forbidden:
+			l.Detail = fmt.Sprintf("Azure DevOps refused it: a member, but without the Git permission of the project %s's group %s", repo.Project, devops.Readers)
+		default:
+			l.Detail = fmt.Sprintf("Azure DevOps refused it: it must be a user of the organization %s and a member of the project %s's group %s", repo.Organization, repo.Project, devops.Readers)
+		}
+		l.Fix = fmt.Sprintf("azimuth setup grant --integration devops --client-id %s --organization %s --project %q --group %s",
+			cred.ClientID(), repo.Organization, repo.Project, devops.Readers)
+	}
+	return l
+}
+
+// parseKey reads a Key Vault key identifier, https://VAULT.vault.azure.net/keys/NAME[/VERSION].
+func parseKey(raw string) (keyvault.Key, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return keyvault.Key{}, fmt.Errorf("--key %q is not a Key Vault key URL, such as https://VAULT.vault.azure.net/keys/NAME", raw)
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] != "keys" || parts[1] == "" {
+		return keyvault.Key{}, fmt.Errorf("--key %q is not a Key Vault key URL, such as https://VAULT.vault.azure.net/keys/NAME", raw)
+	}
+	k := keyvault.Key{VaultURL: u.Scheme + "://" + u.Host, Name: parts[1]}
+	if len(parts) == 3 {
+		k.Version = parts[2]
+	}
+	return k, nil
+}
+
+// keyVaultLink reads the key, which the role Key Vault Crypto User allows.
+func (o Options) keyVaultLink(ctx context.Context, cred *entra.Credential, t target) (l Link) {
+	if t.url == "" {
+		return Link{Name: "role", Skipped: true, OK: true, Detail: "the doctor does not read the SOPS files, so it does not know their key: give --key https://VAULT.vault.azure.net/keys/NAME to ask Key Vault"}
+	}
+	key, err := parseKey(t.url)
+	if err == nil {
+		err = key.Validate(cred.Cloud())
+	}
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error(), Fix: "give --key the key's URL, as the SOPS file's azure_kv names it"}
+	}
+	hc, err := o.httpClient()
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error()}
+	}
+	kc, err := azkeys.NewClient(strings.TrimSuffix(key.VaultURL, "/"), cred, &azkeys.ClientOptions{ClientOptions: azcore.ClientOptions{
+		Transport: hc, Telemetry: policy.TelemetryOptions{ApplicationID: "azimuth-doctor"},
+		Retry: policy.RetryOptions{MaxRetries: -1},
+	}})
+	if err != nil {
+		return Link{Name: "role", Detail: err.Error()}
+	}
+	defer func() {
+		// azkeys panics on a malformed authentication challenge.
+		if p := recover(); p != nil {
+			l = Link{Name: "role", Detail: fmt.Sprintf("Key Vault's answer could not be read: %v", p)}
+		}
+	}()
+	if _, err = kc.GetKey(ctx, key.Name, key.Version, nil); err == nil {
+		return Link{Name: "role", OK: true, Detail: fmt.Sprintf("Key Vault %s lets it read the key %s", key.Vault(), key.Name)}
+	}
+	return roleLink(keyvault.Explain(err, cred, key, keyvault.Permission("get")), "keyvault")
 }

@@ -3,6 +3,8 @@ package doctor
 import (
 	"strings"
 	"testing"
+
+	"github.com/azimuth-gitops/azimuth/internal/access"
 )
 
 // The chain against the local Azure and a real API server is tested through the CLI, in
@@ -30,5 +32,38 @@ func TestReport(t *testing.T) {
 func TestUnknownKind(t *testing.T) {
 	if _, err := Diagnose(t.Context(), Options{}, "helmrelease", "a", "b"); err == nil || !strings.Contains(err.Error(), "ocirepository") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestIssuerLink(t *testing.T) {
+	spec := access.Spec{Namespace: "a", ServiceAccountName: "b"}
+	const iss = "https://oidc.example.com/abc"
+	for fed, want := range map[string]string{
+		"":                              "give the doctor --federated-issuer",
+		iss:                             "the federated credential's issuer is the token's",
+		iss + "/":                       "differ only by a trailing slash",
+		"https://OIDC.example.com/abc":  "differ only in case",
+		"https://OIDC.example.com/abc/": "differ in case and by a trailing slash",
+		"https://other.example.com/xyz": "is not the token's",
+	} {
+		l := Options{FederatedIssuer: fed}.issuerLink(iss, spec)
+		if !strings.Contains(l.Detail, want) {
+			t.Errorf("%q: detail %q lacks %q", fed, l.Detail, want)
+		}
+		if broken := !l.OK && !l.Skipped; broken != (fed != "" && fed != iss) {
+			t.Errorf("%q: link %+v", fed, l)
+		}
+	}
+}
+
+func TestParseKey(t *testing.T) {
+	k, err := parseKey("https://v.vault.azure.net/keys/sops/0123abcd")
+	if err != nil || k.VaultURL != "https://v.vault.azure.net" || k.Name != "sops" || k.Version != "0123abcd" {
+		t.Errorf("key %+v, %v", k, err)
+	}
+	for _, bad := range []string{"sops", "https://v.vault.azure.net/secrets/x", "https://v.vault.azure.net/keys/"} {
+		if _, err := parseKey(bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
 	}
 }
