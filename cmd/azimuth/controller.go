@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -56,6 +57,10 @@ current kubeconfig (or the in-cluster configuration).`,
 	fs.StringVar(&opts.HealthAddr, "health-addr", ":9440", `listen address of /healthz and /readyz ("0" disables)`)
 	fs.BoolVar(&opts.LeaderElection, "enable-leader-election", false, "run the controllers in one replica at a time")
 	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's)")
+	fs.DurationVar(&opts.LeaseDuration, "leader-election-lease-duration", 35*time.Second, "how long a replica waits for a leader that stopped renewing before it takes over")
+	fs.DurationVar(&opts.RenewDeadline, "leader-election-renew-deadline", 30*time.Second, "how long the leader retries renewing its lease before it gives up leading")
+	fs.DurationVar(&opts.RetryPeriod, "leader-election-retry-period", 5*time.Second, "how often replicas try to acquire or renew the lease")
+	fs.StringVar(&opts.WatchLabelSelector, "watch-label-selector", "", `reconcile only the objects this label selector selects, such as "sharding.fluxcd.io/key in (shard1)" on a shard and "!sharding.fluxcd.io/key" on the main manager (default: every object)`)
 	fs.IntVar(&opts.Concurrency, "concurrent", 4, "objects each controller reconciles at once")
 	fs.DurationVar(&opts.MinRetryDelay, "min-retry-delay", recipe.MinRetryDelay, "the first delay before a failed object is retried; it doubles with each failure")
 	fs.DurationVar(&opts.MaxRetryDelay, "max-retry-delay", recipe.MaxRetryDelay, "the longest delay before a failed object is retried")

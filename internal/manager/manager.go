@@ -18,6 +18,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -69,6 +70,17 @@ type Options struct {
 	// LeaderElection makes only one replica reconcile. Default: false.
 	LeaderElection          bool
 	LeaderElectionNamespace string
+	// LeaderElectionID names the Lease the replicas share. Default: DefaultLeaderElectionID; a
+	// shard's (WatchLabelSelector) adds a hash of its selector, as Flux does.
+	LeaderElectionID string
+	// LeaseDuration, RenewDeadline and RetryPeriod time the election
+	// (--leader-election-lease-duration, --leader-election-renew-deadline,
+	// --leader-election-retry-period). Default: 35s, 30s and 5s, as Flux.
+	LeaseDuration, RenewDeadline, RetryPeriod time.Duration
+	// WatchLabelSelector restricts the objects reconciled to those its labels select
+	// (--watch-label-selector), such as "sharding.fluxcd.io/key in (shard1)", so that several
+	// managers share a cluster's objects. Default: "", every object.
+	WatchLabelSelector string
 	// WatchNamespaces limits the objects reconciled to these namespaces, so several managers
 	// with different controller identities can share a cluster. Default: all namespaces.
 	WatchNamespaces []string
@@ -132,6 +144,19 @@ func (o *Options) defaults() error {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
 	}
+	if o.LeaseDuration <= 0 {
+		o.LeaseDuration = 35 * time.Second
+	}
+	if o.RenewDeadline <= 0 {
+		o.RenewDeadline = 30 * time.Second
+	}
+	if o.RetryPeriod <= 0 {
+		o.RetryPeriod = 5 * time.Second
+	}
+	// client-go's elector needs retry period × 1.2 < renew deadline < lease duration.
+	if o.LeaderElection && (o.RenewDeadline >= o.LeaseDuration || o.RetryPeriod*6/5 >= o.RenewDeadline) {
+		return fmt.Errorf("leader election: want --leader-election-retry-period %s × 1.2 < --leader-election-renew-deadline %s < --leader-election-lease-duration %s", o.RetryPeriod, o.RenewDeadline, o.LeaseDuration)
+	}
 	if o.MinRetryDelay > 0 && o.MaxRetryDelay > 0 && o.MinRetryDelay > o.MaxRetryDelay {
 		return fmt.Errorf("--min-retry-delay %s is longer than --max-retry-delay %s: lower the first or raise the second", o.MinRetryDelay, o.MaxRetryDelay)
 	}
@@ -146,6 +171,8 @@ type Manager struct {
 	notifier *notify.Dispatcher
 	// StorageURL is where the artifact server listens, once started.
 	storageListener net.Listener
+	// selector is the shard's --watch-label-selector; nil selects every object.
+	selector labels.Selector
 }
 
 // New builds the manager and registers the chosen reconcilers.
@@ -157,7 +184,12 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	selector, err := parseSelector(opts.WatchLabelSelector)
+	if err != nil {
+		return nil, err
+	}
 	var cacheOpts cache.Options
+	shardCache(&cacheOpts, selector)
 	if len(opts.WatchNamespaces) > 0 {
 		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
 		for _, ns := range opts.WatchNamespaces {
@@ -176,8 +208,14 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.HealthAddr,
 		LeaderElection:          opts.LeaderElection,
-		LeaderElectionID:        "azimuth-controller-leader",
+		LeaderElectionID:        leaderElectionID(opts.LeaderElectionID, opts.WatchLabelSelector),
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
+		// A replica that stops hands the Lease over at once, as Flux's do; one that dies leaves
+		// it to expire after LeaseDuration.
+		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &opts.LeaseDuration,
+		RenewDeadline:                 &opts.RenewDeadline,
+		RetryPeriod:                   &opts.RetryPeriod,
 	})
 	if err != nil {
 		return nil, err
@@ -201,7 +239,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		listener.Close()
 		return nil, err
 	}
-	m := &Manager{Manager: mgr, Storage: storage, storageListener: listener}
+	m := &Manager{Manager: mgr, Storage: storage, storageListener: listener, selector: selector}
 	if err := mgr.Add(manager.RunnableFunc(m.serveArtifacts)); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
+	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/apply"
 	"github.com/azimuth-gitops/azimuth/internal/bucket"
@@ -31,7 +33,7 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 		var err error
 		switch name {
 		case "ocirepository":
-			r := &ocirepository.Reconciler{Client: m.GetClient(), Storage: m.Storage, Access: registries, Recorder: m.GetEventRecorder("azimuth-source")}
+			r := &ocirepository.Reconciler{Client: shardClient(m.GetClient(), m.selector, &sourcev1.OCIRepository{}), Storage: m.Storage, Access: registries, Recorder: m.GetEventRecorder("azimuth-source")}
 			err = r.SetupWithManager(m, run)
 		case "imagerepository":
 			r := &imagerepository.Reconciler{Client: m.GetClient(), Access: registries, Tags: tagStore, Recorder: m.GetEventRecorder("azimuth-image-reflector")}
@@ -39,11 +41,11 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 		case "gitrepository":
 			var remotes *git.Factory
 			if remotes, err = git.NewFactory(credentials, opts.Transport, m.Storage.Root); err == nil {
-				r := &gitrepository.Reconciler{Client: m.GetClient(), Storage: m.Storage, Git: remotes, Recorder: m.GetEventRecorder("azimuth-source")}
+				r := &gitrepository.Reconciler{Client: shardClient(m.GetClient(), m.selector, &sourcev1.GitRepository{}), Storage: m.Storage, Git: remotes, Recorder: m.GetEventRecorder("azimuth-source")}
 				err = r.SetupWithManager(m, run)
 			}
 		case "bucket":
-			r := &bucketcontroller.Reconciler{Client: m.GetClient(), Storage: m.Storage, Buckets: bucket.NewFactory(credentials), Recorder: m.GetEventRecorder("azimuth-source")}
+			r := &bucketcontroller.Reconciler{Client: shardClient(m.GetClient(), m.selector, &sourcev1.Bucket{}), Storage: m.Storage, Buckets: bucket.NewFactory(credentials), Recorder: m.GetEventRecorder("azimuth-source")}
 			err = r.SetupWithManager(m, run)
 		case "kustomization":
 			r := &kustomization.Reconciler{
@@ -58,7 +60,7 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 			}
 			err = r.SetupWithManager(context.Background(), m, run)
 		case "imagepolicy":
-			r := &imagepolicy.Reconciler{Client: m.GetClient(), Access: registries, Tags: tagStore, Recorder: m.GetEventRecorder("azimuth-image-reflector")}
+			r := &imagepolicy.Reconciler{Client: shardClient(m.GetClient(), m.selector, &imagev1.ImagePolicy{}), Access: registries, Tags: tagStore, Recorder: m.GetEventRecorder("azimuth-image-reflector")}
 			err = r.SetupWithManager(context.Background(), m, run)
 		case "imageupdateautomation":
 			var remotes *git.Factory
