@@ -60,7 +60,7 @@ func TestNotificationSchemas(t *testing.T) {
 	}{
 		{"every provider field", "notification.toolkit.fluxcd.io_providers.yaml", provider, func(map[string]any) {}, ""},
 		{"slack", "notification.toolkit.fluxcd.io_providers.yaml", provider, func(s map[string]any) { s["type"] = "slack" }, "spec.type"},
-		{"azureeventhub, not yet", "notification.toolkit.fluxcd.io_providers.yaml", provider, func(s map[string]any) { s["type"] = "azureeventhub" }, "spec.type"},
+		{"azureeventhub", "notification.toolkit.fluxcd.io_providers.yaml", provider, func(s map[string]any) { s["type"] = "azureeventhub"; s["channel"] = "contoso-events" }, ""},
 		{"long address", "notification.toolkit.fluxcd.io_providers.yaml", provider, func(s map[string]any) { s["address"] = long }, "spec.address"},
 		{"timeout in hours", "notification.toolkit.fluxcd.io_providers.yaml", provider, func(s map[string]any) { s["timeout"] = "1h" }, "spec.timeout"},
 		{"username", "notification.toolkit.fluxcd.io_providers.yaml", provider, func(s map[string]any) { s["username"] = "flux" }, "spec.username"},

@@ -48,6 +48,7 @@ func TestDevUpOnce(t *testing.T) {
 		"Bucket team-apps/manifests", "Bucket team-secrets/manifests-key", "account key azimuthlocal (secret blob-key)",
 		"Bucket team-denied/manifests", `--role "Storage Blob Data Reader"`,
 		"Provider team-apps/teams", "Alert team-apps/teams", "Provider team-platform/azure-devops", "Alert team-platform/azure-devops",
+		"Provider team-platform/event-hub", "Alert team-platform/event-hub",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q", want)
@@ -57,10 +58,10 @@ func TestDevUpOnce(t *testing.T) {
 	// team-secrets' PAT, SSH key and application certificate; 8 Kustomizations: podinfo and the
 	// decrypted secrets in team-apps, team-platform, team-node and team-secrets; team-platform's
 	// ImageUpdateAutomation; 5 Buckets: team-apps, team-platform, team-node, and team-secrets'
-	// account key and client secret; the Teams and Azure DevOps Providers and Alerts, which
-	// delivered.
-	if n := strings.Count(out, "  True  "); n != 33 {
-		t.Errorf("%d rows are Ready, want 33", n)
+	// account key and client secret; the Teams, Azure DevOps and Event Hubs Providers and
+	// Alerts, which delivered.
+	if n := strings.Count(out, "  True  "); n != 35 {
+		t.Errorf("%d rows are Ready, want 35", n)
 	}
 	if left := processesUsing(t, state); len(left) > 0 {
 		t.Fatalf("processes left running after dev up --once:\n%s", strings.Join(left, "\n"))

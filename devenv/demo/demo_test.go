@@ -24,13 +24,13 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
 
-// The table of a run with the built-in directory: 37 rows, of which these are Ready and these
+// The table of a run with the built-in directory: 39 rows, of which these are Ready and these
 // fail on purpose, each with its reason.
 const (
-	wantRows = 37
+	wantRows = 39
 	// 9 of the ACR slice, 6 GitRepositories, 4 application Kustomizations, 4 decrypting ones,
-	// 1 ImageUpdateAutomation, 5 Buckets, 2 Providers and 2 Alerts that delivered.
-	wantReady = 33
+	// 1 ImageUpdateAutomation, 5 Buckets, 3 Providers and 3 Alerts that delivered.
+	wantReady = 35
 )
 
 var wantDenied = map[string]string{
@@ -106,6 +106,8 @@ func TestDevUp(t *testing.T) {
 		"Alert team-apps/teams":               "none (delivers through Provider teams)",
 		"Provider team-platform/azure-devops": "controller WI flux-controller (213d8012…)",
 		"Alert team-platform/azure-devops":    "none (delivers through Provider azure-devops)",
+		"Provider team-platform/event-hub":    "controller WI flux-controller (213d8012…)",
+		"Alert team-platform/event-hub":       "none (delivers through Provider event-hub)",
 	}
 	for _, r := range table {
 		if id, ok := want[r.Object()]; ok {

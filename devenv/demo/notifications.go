@@ -33,6 +33,10 @@ import (
 //     Kustomization SecretsKustomization, which applies that repository: a commit status on the
 //     applied commit. The rows read the commit's statuses back with the statuses REST API, as the
 //     owner of the directory's PAT.
+//   - EventHubsProvider, in CommitStatusTenant too: an azureeventhub Provider sending to the
+//     directory's hub EventHubsHub of namespace EventHubsNamespace as the controller's identity
+//     (flux-controller, Azure Event Hubs Data Sender on the namespace), and an Alert of the
+//     tenant's Kustomizations. The rows count the Flux events the local Event Hubs holds.
 const (
 	// TeamsTenant holds the Teams Provider and Alert; CommitStatusTenant the Azure DevOps ones.
 	TeamsTenant        = "team-apps"
@@ -42,6 +46,11 @@ const (
 	TeamsSecret   = "teams-webhook"
 	// CommitStatusProvider is the azuredevops Provider.
 	CommitStatusProvider = "azure-devops"
+	// EventHubsProvider is the azureeventhub Provider; EventHubsNamespace and EventHubsHub the
+	// built-in directory's namespace and hub it sends to.
+	EventHubsProvider  = "event-hub"
+	EventHubsNamespace = "azimuth-local"
+	EventHubsHub       = "flux-events"
 	// TeamsHost and TeamsPath are the Workflows URL's host and path, as the local Teams records
 	// its posts; TeamsWebhook is the URL, signature included (any sig is accepted locally).
 	TeamsHost    = "prod-00.westeurope.logic.azure.com"
@@ -94,12 +103,65 @@ func (s *System) notificationSamples(t tenant, id Identity) ([]*corev1.Secret, [
 				ExclusionList: []string{notFoundSource},
 			},
 		}
-		return nil, []sample{
+		samples := []sample{
 			{obj: provider, identity: id, delivered: s.commitStatusDelivered(false)},
 			{obj: alert, identity: alertIdentity(CommitStatusProvider), delivered: s.commitStatusDelivered(true)},
 		}
+		return nil, append(samples, s.eventHubsSamples(t, id)...)
 	}
 	return nil, nil
+}
+
+// eventHubsSamples are the azureeventhub Provider and Alert of t, when the directory has the hub.
+func (s *System) eventHubsSamples(t tenant, id Identity) []sample {
+	if s.names.eventHubs.Name == "" {
+		return nil
+	}
+	provider := &notificationv1.Provider{
+		ObjectMeta: metav1.ObjectMeta{Namespace: t.namespace, Name: EventHubsProvider},
+		Spec:       notificationv1.ProviderSpec{Type: notificationv1.AzureEventHubProvider, Address: EventHubsHub, Channel: EventHubsNamespace},
+	}
+	alert := &notificationv1.Alert{
+		ObjectMeta: metav1.ObjectMeta{Namespace: t.namespace, Name: EventHubsProvider},
+		Spec: notificationv1.AlertSpec{
+			ProviderRef: meta.LocalObjectReference{Name: EventHubsProvider}, EventSeverity: notificationv1.EventSeverityInfo,
+			EventSources: []notificationv1.CrossNamespaceObjectReference{{Kind: kustomizev1.KustomizationKind, Name: "*"}},
+		},
+	}
+	return []sample{
+		{obj: provider, identity: id, delivered: s.eventHubsDelivered(false)},
+		{obj: alert, identity: alertIdentity(EventHubsProvider), delivered: s.eventHubsDelivered(true)},
+	}
+}
+
+// hubEvents are the Flux events of namespace's objects on the hub's partition 0, by object.
+func (s *System) hubEvents(namespace string) (events int, objects []string) {
+	for _, ev := range s.Env.Azure.EventHubs().Events(EventHubsNamespace, EventHubsHub, 0) {
+		var e notify.Event
+		if json.Unmarshal(ev.Body, &e) != nil || e.InvolvedObject.Namespace != namespace {
+			continue
+		}
+		events++
+		if o := strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name; !slices.Contains(objects, o) {
+			objects = append(objects, o)
+		}
+	}
+	return events, objects
+}
+
+// eventHubsDelivered counts the events of the Provider's namespace on the hub.
+func (s *System) eventHubsDelivered(alert bool) delivery {
+	return func(ctx context.Context, obj client.Object) (metav1.ConditionStatus, string, string) {
+		n, objects := s.hubEvents(obj.GetNamespace())
+		ready, reason, message := metav1.ConditionUnknown, "NothingDelivered", "no event on the event hub "+EventHubsHub+" yet"
+		if n > 0 {
+			ready, reason, message = metav1.ConditionTrue, "Delivered", fmt.Sprintf("%s of %s on the event hub %s/%s", count(n, "event"), count(len(objects), "object"), EventHubsNamespace, EventHubsHub)
+		}
+		if alert {
+			return s.withFailures(ctx, obj, ready, reason, message)
+		}
+		return ready, reason, message
+	}
 }
 
 func alertIdentity(provider string) Identity {
@@ -290,7 +352,23 @@ func (s *System) notificationUsage() string {
 		return ""
 	}
 	r := s.names.ado
-	return fmt.Sprintf("  SHA=$(kubectl -n %s get kustomization %s -o jsonpath='{.status.lastAppliedRevision}' | cut -d: -f2)\n"+
+	out := fmt.Sprintf("  SHA=$(kubectl -n %s get kustomization %s -o jsonpath='{.status.lastAppliedRevision}' | cut -d: -f2)\n"+
 		"  curl -su :%s \"https://dev.azure.com/%s/%s/_apis/git/repositories/%s/commits/$SHA/statuses?api-version=%s\"   # the commit status of Provider %s/%s\n",
 		CommitStatusTenant, SecretsKustomization, r.pat, r.org, r.project, r.name, devops.StatusesAPIVersion, CommitStatusTenant, CommitStatusProvider)
+	return out + s.eventHubsUsage()
+}
+
+// eventHubsUsage says where Provider EventHubsProvider's events are and how to read them.
+func (s *System) eventHubsUsage() string {
+	ns := s.names.eventHubs
+	if ns.Name == "" || len(ns.AuthorizationRules) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\nProvider %s/%s sends the Flux event JSON of its Kustomizations to the event hub %s of %s.servicebus.windows.net\n"+
+		"(AMQP on 5671, or AMQP over WebSockets on 443 through the proxy above). Read partition 0 with any Event Hubs\n"+
+		"consumer (the azeventhubs ConsumerClient, Python's azure-eventhub with transport_type=AmqpOverWebsocket and\n"+
+		"the proxy, trusting the local CA) and this connection string:\n\n"+
+		"  Endpoint=sb://%s.servicebus.windows.net/;SharedAccessKeyName=%s;SharedAccessKey=%s;EntityPath=%s\n",
+		CommitStatusTenant, EventHubsProvider, EventHubsHub, EventHubsNamespace,
+		EventHubsNamespace, ns.AuthorizationRules[0].Name, ns.AuthorizationRules[0].PrimaryKey, EventHubsHub)
 }

@@ -86,6 +86,9 @@ func checkNotifications(ctx context.Context, t *testing.T, sys *System, table Ta
 		statuses[0].Context.Genre != "fluxcd" || !strings.HasPrefix(statuses[0].Context.Name, "kustomization/secrets/") {
 		t.Errorf("statuses of %s: %+v", sha, statuses)
 	}
+	if n, objects := sys.hubEvents(CommitStatusTenant); n == 0 || !slices.Contains(objects, "kustomization/"+SecretsKustomization) {
+		t.Errorf("the event hub holds %d events of %s, of %v", n, CommitStatusTenant, objects)
+	}
 	for _, r := range table {
 		if (r.Kind == notificationv1.ProviderKind || r.Kind == notificationv1.AlertKind) && (r.Reason != "Delivered" || strings.Contains(r.Message, "failed")) {
 			t.Errorf("%s: %s %s", r.Object(), r.Reason, r.Message)
@@ -149,6 +152,8 @@ func TestBlobAndNotificationPlan(t *testing.T) {
 		"Bucket team-platform/manifests as controller WI",
 		"Provider team-platform/azure-devops azuredevops as controller WI",
 		"Alert team-platform/azure-devops to azure-devops",
+		"Provider team-platform/event-hub azureeventhub as controller WI",
+		"Alert team-platform/event-hub to event-hub",
 		"Bucket team-node/manifests as node MI",
 		"Bucket team-denied/manifests as object WI, fails with BucketOperationFailed",
 		"Bucket team-secrets/manifests-key as account key secret blob-key",

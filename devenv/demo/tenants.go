@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -90,6 +91,9 @@ type names struct {
 	pushSecret string
 	vault      string                   // the Key Vault with the key VaultKey; empty: none
 	storage    directory.StorageAccount // the Blob samples' account; empty name: none
+	// eventHubs is the namespace EventHubsNamespace when it has the hub EventHubsHub; empty
+	// name: none.
+	eventHubs directory.EventHubsNamespace
 }
 
 func lookup(d *directory.Directory) (*names, error) {
@@ -130,6 +134,9 @@ func lookup(d *directory.Directory) (*names, error) {
 	}
 	n.ado = lookupDevOps(d)
 	n.vault = lookupVault(d)
+	if ns, ok := d.EventHubsNamespace(EventHubsNamespace); ok && slices.ContainsFunc(ns.EventHubs, func(h directory.EventHub) bool { return h.Name == EventHubsHub }) {
+		n.eventHubs = ns
+	}
 	n.storage = lookupStorage(d)
 	if n.ado.pat != "" {
 		if n.certApp, ok = d.Principal(CertificateApplication); !ok {

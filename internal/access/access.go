@@ -58,6 +58,9 @@ type Connection struct {
 	Transport http.RoundTripper
 	// Proxy is the object's proxy, nil for the environment's.
 	Proxy *url.URL
+	// Options are the transport options the connection was built from (connect-to map, CAs,
+	// proxy), for protocols that dial themselves, such as AMQP.
+	Options transport.Options
 }
 
 // Connect builds spec's connection.
@@ -86,7 +89,7 @@ func (r *Resolver) Connect(ctx context.Context, spec Spec) (Connection, error) {
 	if err != nil {
 		return Connection{}, fmt.Errorf("TLS secret '%s': %w", spec.CertSecretRef, err)
 	}
-	return Connection{Transport: rt, Proxy: t.Proxy}, nil
+	return Connection{Transport: rt, Proxy: t.Proxy, Options: t}, nil
 }
 
 // Credential resolves spec's identity, in DESIGN.md's order (its secret, its service account,

@@ -75,6 +75,9 @@ func (d *Dispatcher) config(ctx context.Context, p *notificationv1.Provider) (*p
 			spec.CertSecretRef = ref.Name
 		}
 	}
+	if c.address == "" && p.Spec.Type == notificationv1.AzureEventHubProvider {
+		return nil, terminalf("provider '%s/%s': endpoint URL cannot be empty: set spec.address (the event hub's name) or the key 'address' in the secret of spec.secretRef (a SAS connection string)", p.Namespace, p.Name)
+	}
 	if c.address == "" {
 		return nil, terminalf("provider '%s/%s' has no address: set spec.address, or the key 'address' in the secret of spec.secretRef", p.Namespace, p.Name)
 	}
@@ -110,8 +113,10 @@ func (d *Dispatcher) sender(ctx context.Context, p *notificationv1.Provider, c *
 		return &msTeams{client: client, address: c.address, legacy: strings.HasSuffix(strings.ToLower(u.Hostname()), ".webhook.office.com")}, nil
 	case notificationv1.AzureDevOpsProvider:
 		return d.azureDevOps(ctx, p, c, alert)
+	case notificationv1.AzureEventHubProvider:
+		return d.azureEventHub(ctx, p, c)
 	}
-	return nil, terminalf("provider type '%s' is not supported by Azimuth: use azuredevops, msteams, generic or generic-hmac", p.Spec.Type)
+	return nil, terminalf("provider type '%s' is not supported by Azimuth: use azuredevops, azureeventhub, msteams, generic or generic-hmac", p.Spec.Type)
 }
 
 // azureDevOps builds the commit status sender of p; alert is the Alert whose event it sends, a

@@ -11,11 +11,12 @@ import (
 // ProviderKind is the kind name of Provider.
 const ProviderKind = "Provider"
 
-// Provider types Azimuth implements, as Flux names them. azureeventhub arrives with the Event
-// Hubs slice.
+// Provider types Azimuth implements, as Flux names them.
 const (
 	// AzureDevOpsProvider sets a commit status on an Azure Repos repository.
 	AzureDevOpsProvider = "azuredevops"
+	// AzureEventHubProvider sends the event JSON to an Azure Event Hubs event hub over AMQP.
+	AzureEventHubProvider = "azureeventhub"
 	// MSTeamsProvider posts to a Microsoft Teams incoming webhook (a Workflows URL, or a legacy
 	// Office 365 connector on *.webhook.office.com).
 	MSTeamsProvider = "msteams"
@@ -32,11 +33,12 @@ const DefaultTimeout = 15 * time.Second
 // +kubebuilder:validation:XValidation:rule="self.type == 'azuredevops' || !has(self.commitStatusExpr)",message="spec.commitStatusExpr is only supported for the 'azuredevops' provider type"
 type ProviderSpec struct {
 	// Type of the provider.
-	// +kubebuilder:validation:Enum=azuredevops;msteams;generic;generic-hmac
+	// +kubebuilder:validation:Enum=azuredevops;azureeventhub;msteams;generic;generic-hmac
 	// +required
 	Type string `json:"type"`
 
-	// Channel where events are posted; the provider types Azimuth implements do not use it.
+	// Channel where events are posted: for azureeventhub with an Entra identity, the Event Hubs
+	// namespace (its name, or its FQDN); the other types Azimuth implements do not use it.
 	// +kubebuilder:validation:MaxLength=2048
 	// +optional
 	Channel string `json:"channel,omitempty"`
