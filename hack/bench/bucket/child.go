@@ -28,6 +28,7 @@ import (
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+	"github.com/azimuth-gitops/azimuth/hack/bench/internal/proc"
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/artifact"
 	"github.com/azimuth-gitops/azimuth/internal/bucket"
@@ -132,16 +133,16 @@ func runChild(ctx context.Context, encoded string) error {
 	if err != nil {
 		return err
 	}
-	hwm, _ := procStatus("self", "VmHWM")
-	return json.NewEncoder(os.Stdout).Encode(childResult{Side: args.Side, BaseRSSMiB: baseRSS, HWMMiB: mib(hwm), Phases: phases})
+	hwm, _ := proc.Status("self", "VmHWM")
+	return json.NewEncoder(os.Stdout).Encode(childResult{Side: args.Side, BaseRSSMiB: baseRSS, HWMMiB: proc.MiB(hwm), Phases: phases})
 }
 
 // baseRSS is the child's RSS before its first phase, in MiB.
 var baseRSS float64
 
 func recordBaseRSS() {
-	if r, err := procStatus("self", "VmRSS"); err == nil {
-		baseRSS = mib(r)
+	if r, err := proc.Status("self", "VmRSS"); err == nil {
+		baseRSS = proc.MiB(r)
 	}
 }
 

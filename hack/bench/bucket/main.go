@@ -54,6 +54,7 @@ import (
 
 	"github.com/azimuth-gitops/azimuth/azurelocal"
 	localblob "github.com/azimuth-gitops/azimuth/azurelocal/blob"
+	"github.com/azimuth-gitops/azimuth/hack/bench/internal/proc"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
@@ -375,7 +376,7 @@ func serverPIDs() ([]int, error) {
 		if err != nil {
 			continue
 		}
-		f, err := statFields(pid)
+		f, err := proc.StatFields(pid)
 		if err != nil || len(f) < 2 {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/azimuth-gitops/azimuth/hack/bench/internal/proc"
 	"github.com/azimuth-gitops/azimuth/internal/bucket"
 )
 
@@ -23,7 +24,7 @@ func statOf(v []float64) stat {
 	if len(v) == 0 {
 		return stat{-1, -1, -1}
 	}
-	return stat{median(v), slices.Min(v), slices.Max(v)}
+	return stat{proc.Median(v), slices.Min(v), slices.Max(v)}
 }
 
 // phases gathers one phase of one side over the runs.
@@ -53,7 +54,7 @@ func report(c config, sides []string, results map[string][]childResult) error {
 		load = strings.Join(strings.Fields(string(data))[:3], " ")
 	}
 	fmt.Printf("\nBucket sync of %d blobs of %d bytes (%.1f MiB, in 100 directories), median (min-max) of %d run(s), sides alternating;\n",
-		c.blobs, c.size, mib(int64(c.blobs)*int64(c.size)), c.runs)
+		c.blobs, c.size, proc.MiB(int64(c.blobs)*int64(c.size)), c.runs)
 	where := "in memory"
 	if c.persist {
 		where = "on disk"
@@ -77,7 +78,7 @@ func report(c config, sides []string, results map[string][]childResult) error {
 			wall := figure(ps, func(p *phase) float64 { return p.WallMS })
 			artifact := "-"
 			if s == sideAzimuth {
-				artifact = fmt.Sprintf("%.2f", f(func(p *phase) float64 { return mib(p.ArtifactBytes) }))
+				artifact = fmt.Sprintf("%.2f", f(func(p *phase) float64 { return proc.MiB(p.ArtifactBytes) }))
 			}
 			fmt.Printf("%-9s %-11s %21s %7.0f %7.0f %7.0f %5.0f %7.0f %5.0f %8.2f %8.2f %8s %6.0f %6.0f %6.0f\n",
 				name, sideLabel[s], fmt.Sprintf("%.0f (%.0f-%.0f)", wall.med, wall.lo, wall.hi),
@@ -87,8 +88,8 @@ func report(c config, sides []string, results map[string][]childResult) error {
 				f(func(p *phase) float64 { return float64(p.Requests["ListBlobs"]) }),
 				f(func(p *phase) float64 { return float64(p.Requests["GetBlob"]) }),
 				f(func(p *phase) float64 { return float64(p.requests() - p.Requests["ListBlobs"] - p.Requests["GetBlob"]) }),
-				f(func(p *phase) float64 { return mib(p.WireBytes) }),
-				f(func(p *phase) float64 { return mib(p.Bytes) }),
+				f(func(p *phase) float64 { return proc.MiB(p.WireBytes) }),
+				f(func(p *phase) float64 { return proc.MiB(p.Bytes) }),
 				artifact,
 				f(func(p *phase) float64 { return p.AllocMiB }),
 				f(func(p *phase) float64 { return p.PeakHeapMiB }),
@@ -155,7 +156,7 @@ heap+ / RSS+: peak growth of the live heap / resident set over the phase's start
 		for i, r := range rs {
 			base[i], hwm[i] = r.BaseRSSMiB, r.HWMMiB
 		}
-		fmt.Printf("  %-11s RSS %.0f MiB with its client ready, peak %.0f MiB over its two syncs (whole process)\n", sideLabel[s], median(base), median(hwm))
+		fmt.Printf("  %-11s RSS %.0f MiB with its client ready, peak %.0f MiB over its two syncs (whole process)\n", sideLabel[s], proc.Median(base), proc.Median(hwm))
 	}
 
 	var failures []string

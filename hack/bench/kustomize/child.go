@@ -26,6 +26,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/azimuth-gitops/azimuth/hack/bench/internal/proc"
 	"github.com/azimuth-gitops/azimuth/internal/apply"
 	"github.com/azimuth-gitops/azimuth/internal/kustomize"
 )
@@ -100,8 +101,8 @@ func runChild(ctx context.Context, encoded string) error {
 	if err != nil {
 		return err
 	}
-	hwm, _ := procStatus("self", "VmHWM")
-	res := childResult{Side: args.Side, BaseRSSMiB: baseRSS, HWMMiB: mib(hwm), Phases: phases}
+	hwm, _ := proc.Status("self", "VmHWM")
+	res := childResult{Side: args.Side, BaseRSSMiB: baseRSS, HWMMiB: proc.MiB(hwm), Phases: phases}
 	return json.NewEncoder(os.Stdout).Encode(res)
 }
 
@@ -109,8 +110,8 @@ func runChild(ctx context.Context, encoded string) error {
 var baseRSS float64
 
 func recordBaseRSS() {
-	if r, err := procStatus("self", "VmRSS"); err == nil {
-		baseRSS = mib(r)
+	if r, err := proc.Status("self", "VmRSS"); err == nil {
+		baseRSS = proc.MiB(r)
 	}
 }
 
@@ -135,7 +136,7 @@ func runAzimuth(ctx context.Context, cfg *rest.Config, cnt *counter, snap *snaps
 		return func(p *phase) error {
 			start := time.Now()
 			objs, err := kustomize.Build(args.Dir, "", kustomize.Options{})
-			p.BuildMS = ms(time.Since(start))
+			p.BuildMS = proc.MS(time.Since(start))
 			if err != nil {
 				return err
 			}
@@ -200,7 +201,7 @@ func runReference(ctx context.Context, cfg *rest.Config, cnt *counter, snap *sna
 	loop := func(p *phase) error {
 		start := time.Now()
 		objs, err := readManifests(args.Dir)
-		p.BuildMS = ms(time.Since(start))
+		p.BuildMS = proc.MS(time.Since(start))
 		if err != nil {
 			return err
 		}

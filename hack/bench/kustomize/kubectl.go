@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/azimuth-gitops/azimuth/hack/bench/internal/proc"
 	"github.com/azimuth-gitops/azimuth/internal/kustomize"
 )
 
@@ -70,16 +71,16 @@ func (k *kubectl) run(ctx context.Context, name, dir string, servers []int, n in
 	stdout := &lineCounter{match: func(l []byte) bool { return bytes.HasSuffix(l, []byte(" serverside-applied")) }}
 	stderr := &requestParser{p: p}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
-	srv0 := serverCPU(servers)
+	srv0 := proc.CPU(servers)
 	start := time.Now()
 	err := cmd.Run()
-	p.WallMS = ms(time.Since(start))
-	p.ServerCPUMS = ms(serverCPU(servers) - srv0)
+	p.WallMS = proc.MS(time.Since(start))
+	p.ServerCPUMS = proc.MS(proc.CPU(servers) - srv0)
 	stderr.flush()
 	if err != nil {
 		return nil, 0, fmt.Errorf("kubectl apply: %w: %s", err, stderr.tail())
 	}
-	p.ClientCPUMS = ms(cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime())
+	p.ClientCPUMS = proc.MS(cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime())
 	var peak float64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		peak = float64(ru.Maxrss) / 1024 // KiB
@@ -203,26 +204,26 @@ func compareBuilds(ctx context.Context, dir string, count int, k *kubectl) (buil
 	for i := range count {
 		steps := []func() error{
 			func() error {
-				_, a0 := heapStats()
+				_, a0 := proc.HeapStats()
 				start := time.Now()
 				objs, err := kustomize.Build(dir, "", kustomize.Options{})
-				az = append(az, ms(time.Since(start)))
-				_, a1 := heapStats()
-				azAlloc = append(azAlloc, mib(int64(a1-a0)))
+				az = append(az, proc.MS(time.Since(start)))
+				_, a1 := proc.HeapStats()
+				azAlloc = append(azAlloc, proc.MiB(int64(a1-a0)))
 				bt.objects = len(objs)
 				return err
 			},
 			func() error {
-				_, a0 := heapStats()
+				_, a0 := proc.HeapStats()
 				start := time.Now()
 				m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 				if err != nil {
 					return err
 				}
 				out, err := m.AsYaml()
-				kr = append(kr, ms(time.Since(start)))
-				_, a1 := heapStats()
-				krAlloc = append(krAlloc, mib(int64(a1-a0)))
+				kr = append(kr, proc.MS(time.Since(start)))
+				_, a1 := proc.HeapStats()
+				krAlloc = append(krAlloc, proc.MiB(int64(a1-a0)))
 				if m.Size() != bt.objects && bt.objects != 0 || len(out) == 0 {
 					return fmt.Errorf("kustomize built %d objects (%d bytes), Azimuth %d", m.Size(), len(out), bt.objects)
 				}
@@ -238,7 +239,7 @@ func compareBuilds(ctx context.Context, dir string, count int, k *kubectl) (buil
 				cmd.Stderr = &errBuf
 				start := time.Now()
 				err := cmd.Run()
-				kc = append(kc, ms(time.Since(start)))
+				kc = append(kc, proc.MS(time.Since(start)))
 				if err != nil {
 					return fmt.Errorf("kubectl kustomize: %w: %s", err, errBuf.String())
 				}
@@ -259,7 +260,7 @@ func compareBuilds(ctx context.Context, dir string, count int, k *kubectl) (buil
 			}
 		}
 	}
-	bt.azimuth, bt.krusty, bt.kubectl = median(az), median(kr), median(kc)
-	bt.azimuthAllocMiB, bt.krustyAllocMiB = median(azAlloc), median(krAlloc)
+	bt.azimuth, bt.krusty, bt.kubectl = proc.Median(az), proc.Median(kr), proc.Median(kc)
+	bt.azimuthAllocMiB, bt.krustyAllocMiB = proc.Median(azAlloc), proc.Median(krAlloc)
 	return bt, nil
 }

@@ -7,13 +7,13 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/azimuth-gitops/azimuth/hack/bench/internal/proc"
 )
 
 // phase is what one side did in one phase of one run: the figures the report prints.
@@ -123,134 +123,26 @@ func measure(name string, cnt *counter, servers []int, fn func(p *phase) error) 
 	p := &phase{Name: name}
 	runtime.GC()
 	debug.FreeOSMemory() // so that the phase's RSS growth is its own, not the last phase's garbage
-	baseHeap, baseAllocs := heapStats()
-	baseRSS, _ := procStatus("self", "VmRSS")
-	cpu0 := selfCPU()
-	srv0 := serverCPU(servers)
+	baseHeap, baseAllocs := proc.HeapStats()
+	baseRSS, _ := proc.Status("self", "VmRSS")
+	cpu0 := proc.SelfCPU()
+	srv0 := proc.CPU(servers)
 	cnt.take(nil)
 
-	stop := sample()
+	stop := proc.Sample()
 	start := time.Now()
 	err := fn(p)
-	p.WallMS = ms(time.Since(start))
+	p.WallMS = proc.MS(time.Since(start))
 	peakHeap, peakRSS := stop()
 
 	cnt.take(p)
-	p.ClientCPUMS = ms(selfCPU() - cpu0)
-	p.ServerCPUMS = ms(serverCPU(servers) - srv0)
-	_, allocs := heapStats()
-	p.AllocMiB = mib(int64(allocs - baseAllocs))
-	p.PeakHeapMiB = mib(max(0, int64(peakHeap)-int64(baseHeap)))
-	p.PeakRSSMiB = mib(max(0, peakRSS-baseRSS))
+	p.ClientCPUMS = proc.MS(proc.SelfCPU() - cpu0)
+	p.ServerCPUMS = proc.MS(proc.CPU(servers) - srv0)
+	_, allocs := proc.HeapStats()
+	p.AllocMiB = proc.MiB(int64(allocs - baseAllocs))
+	p.PeakHeapMiB = proc.MiB(max(0, int64(peakHeap)-int64(baseHeap)))
+	p.PeakRSSMiB = proc.MiB(max(0, peakRSS-baseRSS))
 	return p, err
-}
-
-// sample reads the live heap and the resident set every 5 ms until stop is called, which
-// returns their peaks.
-func sample() (stop func() (heap uint64, rss int64)) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	var peakHeap uint64
-	var peakRSS int64
-	read := func() {
-		if h, _ := heapStats(); h > peakHeap {
-			peakHeap = h
-		}
-		if r, err := procStatus("self", "VmRSS"); err == nil && r > peakRSS {
-			peakRSS = r
-		}
-	}
-	wg.Go(func() {
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			read()
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() (uint64, int64) {
-		close(done)
-		wg.Wait()
-		read()
-		return peakHeap, peakRSS
-	}
-}
-
-var heapSamples = []metrics.Sample{
-	{Name: "/memory/classes/heap/objects:bytes"}, // live and not yet swept objects
-	{Name: "/gc/heap/allocs:bytes"},              // allocated since the process began
-}
-
-var heapMu sync.Mutex
-
-// heapStats returns the bytes of heap objects and of all allocations so far, without stopping
-// the world as runtime.ReadMemStats does.
-func heapStats() (objects, allocs uint64) {
-	heapMu.Lock()
-	defer heapMu.Unlock()
-	metrics.Read(heapSamples)
-	return heapSamples[0].Value.Uint64(), heapSamples[1].Value.Uint64()
-}
-
-// procStatus reads a "kB" field of /proc/<pid>/status, in bytes.
-func procStatus(pid, field string) (int64, error) {
-	data, err := os.ReadFile("/proc/" + pid + "/status")
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			f := strings.Fields(v)
-			if len(f) == 0 {
-				break
-			}
-			kb, err := strconv.ParseInt(f[0], 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, fmt.Errorf("no %s in /proc/%s/status", field, pid)
-}
-
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-const clockTicks = 100 // USER_HZ: utime and stime in /proc/PID/stat are in 1/100 s on Linux
-
-// serverCPU adds the CPU time of pids (kube-apiserver and etcd), from /proc/PID/stat.
-func serverCPU(pids []int) time.Duration {
-	var total time.Duration
-	for _, pid := range pids {
-		f, err := statFields(pid)
-		if err != nil || len(f) < 13 {
-			continue
-		}
-		ut, _ := strconv.ParseInt(f[11], 10, 64) // field 14 of stat
-		st, _ := strconv.ParseInt(f[12], 10, 64) // field 15
-		total += time.Duration(ut+st) * time.Second / clockTicks
-	}
-	return total
-}
-
-// statFields returns the fields of /proc/PID/stat after the command name, the third first.
-func statFields(pid int) ([]string, error) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return nil, err
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return nil, fmt.Errorf("unexpected /proc/%d/stat", pid)
-	}
-	return strings.Fields(string(data[i+1:])), nil
 }
 
 // serverPIDs finds this process's kube-apiserver and etcd children, which testenv started.
@@ -287,18 +179,4 @@ func serverPIDs() ([]int, error) {
 		return nil, fmt.Errorf("expected kube-apiserver and etcd among this process's children, found %v", names)
 	}
 	return pids, nil
-}
-
-func mib(b int64) float64        { return float64(b) / (1 << 20) }
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+
+	"github.com/azimuth-gitops/azimuth/hack/bench/internal/proc"
 )
 
 var sideLabel = map[string]string{
@@ -21,7 +23,7 @@ func statOf(v []float64) stat {
 	if len(v) == 0 {
 		return stat{-1, -1, -1}
 	}
-	return stat{median(v), slices.Min(v), slices.Max(v)}
+	return stat{proc.Median(v), slices.Min(v), slices.Max(v)}
 }
 
 // phases gathers one phase of one side over the runs.
@@ -173,13 +175,13 @@ after a GC; kubectl: not measured). All in MiB; "-": not measured.`)
 		}
 		switch s {
 		case sideKubectl:
-			fmt.Printf("  %-20s peak RSS of one kubectl apply %.0f MiB (the whole process, median of its largest per run)\n", sideLabel[s], median(hwm))
+			fmt.Printf("  %-20s peak RSS of one kubectl apply %.0f MiB (the whole process, median of its largest per run)\n", sideLabel[s], proc.Median(hwm))
 		default:
 			phasesRun := "first and no-change applies"
 			if s == sideAzimuth {
 				phasesRun += ", and the empty-cache one"
 			}
-			fmt.Printf("  %-20s RSS %.0f MiB with its clients ready, peak %.0f MiB over its %s\n", sideLabel[s], median(base), median(hwm), phasesRun)
+			fmt.Printf("  %-20s RSS %.0f MiB with its clients ready, peak %.0f MiB over its %s\n", sideLabel[s], proc.Median(base), proc.Median(hwm), phasesRun)
 		}
 	}
 	fmt.Println("  These are whole processes (Go runtime, client libraries, and for Azimuth kustomize), not a controller:")
