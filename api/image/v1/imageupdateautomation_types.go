@@ -174,7 +174,7 @@ type SigningKey struct {
 	// +required
 	SecretRef meta.LocalObjectReference `json:"secretRef"`
 
-	// Type of the key: gpg (OpenPGP). Flux's ssh signing is not implemented.
+	// Type of the key: gpg (OpenPGP). Flux's ssh signing is not supported by Azimuth: the schema refuses it.
 	// +kubebuilder:validation:Enum=gpg
 	// +optional
 	Type string `json:"type,omitempty"`
