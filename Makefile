@@ -81,9 +81,9 @@ test: tools lint
 	$(GO) test -timeout 20m $(PLAIN_PKGS)
 
 ## demo: the whole system on this machine, with sample tenants, until Ctrl-C (docs/demo.md).
-## It builds only what it runs: kube-apiserver, etcd and azimuth. STATE=dir keeps its state in dir
+## It builds only what it runs: kube-apiserver, etcd, Azurite and azimuth. STATE=dir keeps its state in dir
 ## (default: the user cache directory's azimuth/dev).
-demo: $(KUBE_TOOLS) build
+demo: $(KUBE_TOOLS) $(AZURITE) build
 	$(BIN)/azimuth dev up$(if $(STATE), --state-dir '$(STATE)')
 
 clean:
