@@ -168,8 +168,13 @@ func appliedEntries(changes *apply.ChangeSet, objs []*unstructured.Unstructured)
 // union is a's entries then b's not in a, sorted by ID as Flux sorts its inventory.
 func union(a, b []apply.InventoryEntry) []apply.InventoryEntry {
 	out := slices.Clone(a)
+	seen := make(map[string]bool, len(a))
+	for _, e := range a {
+		seen[e.ID] = true
+	}
 	for _, e := range b {
-		if !slices.ContainsFunc(out, func(x apply.InventoryEntry) bool { return x.ID == e.ID }) {
+		if !seen[e.ID] {
+			seen[e.ID] = true
 			out = append(out, e)
 		}
 	}
