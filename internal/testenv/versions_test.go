@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,6 +19,9 @@ import (
 	imagev1beta1 "github.com/azimuth-gitops/azimuth/api/image/v1beta1"
 	imagev1beta2 "github.com/azimuth-gitops/azimuth/api/image/v1beta2"
 	"github.com/azimuth-gitops/azimuth/api/meta"
+	notificationv1beta1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta1"
+	notificationv1beta2 "github.com/azimuth-gitops/azimuth/api/notification/v1beta2"
+	notificationv1beta3 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	sourcev1beta2 "github.com/azimuth-gitops/azimuth/api/source/v1beta2"
 	"github.com/azimuth-gitops/azimuth/config/crd"
@@ -63,6 +67,7 @@ func fluxClient(t *testing.T, ns string) (client.Client, *warnings) {
 	for _, add := range []func(*runtime.Scheme) error{
 		corev1.AddToScheme, sourcev1.AddToScheme, sourcev1beta2.AddToScheme,
 		imagev1.AddToScheme, imagev1beta1.AddToScheme, imagev1beta2.AddToScheme,
+		notificationv1beta1.AddToScheme, notificationv1beta2.AddToScheme, notificationv1beta3.AddToScheme,
 	} {
 		if err := add(scheme); err != nil {
 			t.Fatal(err)
@@ -312,5 +317,128 @@ func TestSchemaBoundsRefuseLongValues(t *testing.T) {
 		if len(err.Error()) > 4<<10 {
 			t.Errorf("%s: the refusal quotes the value (%d bytes)", gvk, len(err.Error()))
 		}
+	}
+}
+
+// TestFluxVersionsNotificationV1beta2 applies a Provider and an Alert at
+// notification.toolkit.fluxcd.io/v1beta2, which Flux 2.6 still serves: they are stored at
+// v1beta3, the version the event pipeline reads, and fields Azimuth does not implement are
+// refused rather than dropped.
+func TestFluxVersionsNotificationV1beta2(t *testing.T) {
+	const ns = "versions-notification-v1beta2"
+	c, w := fluxClient(t, ns)
+
+	apply(t, c, ns, `
+apiVersion: notification.toolkit.fluxcd.io/v1beta2
+kind: Provider
+metadata:
+  name: teams
+spec:
+  type: msteams
+  secretRef:
+    name: teams-webhook
+  timeout: 30s
+`, &notificationv1beta2.Provider{})
+	wantDeprecation(t, w, "v1beta2 Provider is deprecated, upgrade to v1beta3")
+	apply(t, c, ns, `
+apiVersion: notification.toolkit.fluxcd.io/v1beta2
+kind: Alert
+metadata:
+  name: on-call
+spec:
+  providerRef:
+    name: teams
+  eventSeverity: error
+  eventSources:
+    - kind: Kustomization
+      name: '*'
+  exclusionList:
+    - ".*upgrade.*has.*started"
+`, &notificationv1beta2.Alert{})
+	wantDeprecation(t, w, "v1beta2 Alert is deprecated, upgrade to v1beta3")
+
+	var p notificationv1beta3.Provider
+	get(t, c, ns, "teams", &p)
+	if p.Spec.Type != notificationv1beta3.MSTeamsProvider || p.Spec.SecretRef == nil ||
+		p.Spec.SecretRef.Name != "teams-webhook" || p.GetTimeout().String() != "30s" {
+		t.Errorf("v1beta3 Provider read back as %+v", p.Spec)
+	}
+	var a notificationv1beta3.Alert
+	get(t, c, ns, "on-call", &a)
+	if a.Spec.ProviderRef.Name != "teams" || a.Spec.EventSeverity != notificationv1beta3.EventSeverityError ||
+		len(a.Spec.EventSources) != 1 || a.Spec.EventSources[0].Kind != "Kustomization" || len(a.Spec.ExclusionList) != 1 {
+		t.Errorf("v1beta3 Alert read back as %+v", a.Spec)
+	}
+
+	// Flux's v1beta2 Provider has spec.proxy; Azimuth would ignore it, so the API server refuses it.
+	u := &unstructured.Unstructured{}
+	if err := yaml.Unmarshal([]byte(`
+apiVersion: notification.toolkit.fluxcd.io/v1beta2
+kind: Provider
+metadata:
+  name: proxied
+spec:
+  type: generic
+  address: https://hooks.example.com
+  proxy: http://proxy.example.com:3128
+`), &u.Object); err != nil {
+		t.Fatal(err)
+	}
+	u.SetNamespace(ns)
+	err := c.Create(t.Context(), u, client.FieldValidation(metav1.FieldValidationStrict))
+	if err == nil || !strings.Contains(err.Error(), "proxy") {
+		t.Errorf("a v1beta2 Provider with spec.proxy: err = %v, want a refusal naming the field", err)
+	}
+}
+
+// TestFluxVersionsNotificationV1beta1: a Provider and an Alert at v1beta1, which Flux 2.6 still
+// serves, are stored at v1beta3 with its defaults; read back at v1beta1 they show v1beta1's
+// fields only.
+func TestFluxVersionsNotificationV1beta1(t *testing.T) {
+	const ns = "versions-notification-v1beta1"
+	c, w := fluxClient(t, ns)
+
+	apply(t, c, ns, `
+apiVersion: notification.toolkit.fluxcd.io/v1beta1
+kind: Provider
+metadata:
+  name: hooks
+spec:
+  type: generic
+  address: https://hooks.example.com/flux
+`, &notificationv1beta1.Provider{})
+	wantDeprecation(t, w, "v1beta1 Provider is deprecated, upgrade to v1beta3")
+	apply(t, c, ns, `
+apiVersion: notification.toolkit.fluxcd.io/v1beta1
+kind: Alert
+metadata:
+  name: all
+spec:
+  providerRef:
+    name: hooks
+  eventSources:
+    - kind: GitRepository
+      name: '*'
+  summary: staging
+`, &notificationv1beta1.Alert{})
+	wantDeprecation(t, w, "v1beta1 Alert is deprecated, upgrade to v1beta3")
+
+	var a notificationv1beta3.Alert
+	get(t, c, ns, "all", &a)
+	if a.Spec.EventSeverity != notificationv1beta3.EventSeverityInfo || a.Spec.Summary != "staging" || a.Spec.ProviderRef.Name != "hooks" {
+		t.Errorf("v1beta3 Alert read back as %+v", a.Spec)
+	}
+	a.Spec.InclusionList = []string{".*succeeded.*"}
+	if err := c.Update(t.Context(), &a); err != nil {
+		t.Fatal(err)
+	}
+	var a1 notificationv1beta1.Alert
+	get(t, c, ns, "all", &a1)
+	if a1.Spec.Summary != "staging" || len(a1.Spec.EventSources) != 1 {
+		t.Errorf("v1beta1 Alert read back as %+v", a1.Spec)
+	}
+	get(t, c, ns, "all", &a)
+	if len(a.Spec.InclusionList) != 1 {
+		t.Errorf("a v1beta1 read lost v1beta3's inclusionList: %+v", a.Spec)
 	}
 }
