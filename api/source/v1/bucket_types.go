@@ -52,8 +52,9 @@ type BucketSpec struct {
 	BucketName string `json:"bucketName"`
 
 	// Endpoint is the storage account's blob service, such as
-	// `https://ACCOUNT.blob.core.windows.net`; query parameters are merged into a SAS from
-	// spec.secretRef, as Flux does.
+	// `https://ACCOUNT.blob.core.windows.net`, or a path-style endpoint
+	// `https://HOST:PORT/ACCOUNT` (Azurite, Azure Stack Hub, a private endpoint's address);
+	// query parameters are merged into a SAS from spec.secretRef, as Flux does.
 	// +kubebuilder:validation:MaxLength=2048
 	// +required
 	Endpoint string `json:"endpoint"`

@@ -21,9 +21,9 @@ import (
 
 func TestParseEndpoint(t *testing.T) {
 	tests := []struct {
-		raw, account, cloud string
-		http                bool
-		refuse              string // part of the error; empty: accepted
+		raw, account, cloud, path string
+		http                      bool
+		refuse                    string // part of the error; empty: accepted
 	}{
 		{raw: "https://podinfo.blob.core.windows.net", account: "podinfo", cloud: entra.AzurePublic.Name},
 		{raw: "https://PodInfo.blob.core.windows.net/", account: "podinfo", cloud: entra.AzurePublic.Name},
@@ -37,8 +37,12 @@ func TestParseEndpoint(t *testing.T) {
 		{raw: "http://acct.blob.core.windows.net", refuse: "set spec.insecure"},
 		{raw: "https://localhost", refuse: "expected 'localhost' to be a subdomain"},
 		{raw: "https://blob.core.windows.net", refuse: "must be ACCOUNT.blob.core.windows.net"},
-		{raw: "https://10.0.0.1:10000/devstoreaccount1", refuse: "has a path"},
-		{raw: "https://10.0.0.1:10000", refuse: "to be a subdomain"},
+		{raw: "https://10.0.0.1:10000/devstoreaccount1", account: "devstoreaccount1", path: "/devstoreaccount1"},
+		{raw: "http://127.0.0.1:10000/devstoreaccount1/", http: true, account: "devstoreaccount1", path: "/devstoreaccount1"},
+		{raw: "https://storage.local.azurestack.external/fleet01?sv=1", account: "fleet01", path: "/fleet01"},
+		{raw: "https://10.0.0.1:10000/devstoreaccount1/podinfo", refuse: "has a path"},
+		{raw: "https://10.0.0.1:10000/Dev_Store", refuse: "names the storage account 'Dev_Store' in its path"},
+		{raw: "https://10.0.0.1:10000", refuse: "to be a subdomain, or name the account as the path"},
 		{raw: "https://minio.example.com", refuse: "is not an Azure Blob Storage endpoint"},
 		{raw: "https://acct.blob.core.windows.net.evil.example", refuse: "is not an Azure Blob Storage endpoint"},
 		{raw: "https://acct.blob.core.windows.net/podinfo", refuse: "has a path"},
@@ -55,7 +59,7 @@ func TestParseEndpoint(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || ep.Account != tt.account || ep.Cloud != tt.cloud || ep.URL.Path != "" {
+		if err != nil || ep.Account != tt.account || ep.Cloud != tt.cloud || ep.URL.Path != tt.path {
 			t.Errorf("%s: %+v, %v", tt.raw, ep, err)
 		}
 	}
@@ -161,6 +165,25 @@ func TestContainerSharedKey(t *testing.T) {
 	// azblob escapes the whole name ("/" as %2F), which the service reads as the name.
 	if got, _ := url.PathUnescape(ft.seen[1].URL.EscapedPath()); got != "/podinfo/deploy/app yaml+x.yaml" {
 		t.Errorf("download path %s", got)
+	}
+}
+
+// TestContainerPathStyle: a path-style endpoint keeps the account in the path of every request,
+// and the shared key signs for that account.
+func TestContainerPathStyle(t *testing.T) {
+	ft := &fakeTransport{answer: func(*http.Request) *http.Response { return xmlResponse(200, "", listing) }}
+	c, err := NewContainer("http://127.0.0.1:10000/devstoreaccount1", "podinfo", Auth{AccountKey: "c2VjcmV0LWtleQ=="},
+		&ContainerOptions{Transport: ft, AllowHTTP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.List(t.Context(), "", func(Item) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	list := ft.seen[0]
+	if list.URL.Host != "127.0.0.1:10000" || list.URL.Path != "/devstoreaccount1/podinfo" ||
+		!strings.HasPrefix(list.Header.Get("Authorization"), "SharedKey devstoreaccount1:") || c.Account() != "devstoreaccount1" {
+		t.Errorf("list request %s %v", list.URL, list.Header)
 	}
 }
 
@@ -348,7 +371,7 @@ func (plainCredential) GetToken(context.Context, policy.TokenRequestOptions) (az
 }
 
 func FuzzParseEndpoint(f *testing.F) {
-	for _, s := range []string{"https://acct.blob.core.windows.net", "acct.blob.core.chinacloudapi.cn/?sv=1", "http://[::1]:80/x", "https://a.b", "%zz"} {
+	for _, s := range []string{"https://acct.blob.core.windows.net", "acct.blob.core.chinacloudapi.cn/?sv=1", "http://[::1]:80/x", "https://a.b", "%zz", "http://127.0.0.1:10000/devstoreaccount1"} {
 		f.Add(s, "sv=2022&sig=SECRET")
 	}
 	f.Fuzz(func(t *testing.T, raw, sas string) {
@@ -356,7 +379,10 @@ func FuzzParseEndpoint(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, ok := cloudOf(ep.URL.Hostname()); !ok || ep.URL.Path != "" || !accountName.MatchString(ep.Account) {
+		_, azure := cloudOf(ep.URL.Hostname())
+		hostStyle := azure && ep.URL.Path == "" && ep.Cloud != ""
+		pathStyle := !azure && ep.URL.Path == "/"+ep.Account && ep.Cloud == ""
+		if !(hostStyle || pathStyle) || !accountName.MatchString(ep.Account) {
 			t.Fatalf("accepted %q as %+v", raw, ep)
 		}
 		if u, err := ep.MergeSAS(sas); err == nil && u.Host != ep.URL.Host {

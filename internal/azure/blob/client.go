@@ -138,7 +138,7 @@ func NewContainer(endpoint, name string, auth Auth, opts *ContainerOptions) (*Co
 	}}
 	co.InsecureAllowCredentialWithHTTP = ep.URL.Scheme == "http"
 	u := *ep.URL
-	u.Path = "/" + name
+	u.Path += "/" + name
 	if o.Now == nil {
 		o.Now = time.Now
 	}

@@ -9,14 +9,18 @@ import (
 	"strings"
 )
 
-// Endpoint is a storage account's blob service, as a Bucket's spec.endpoint names it.
+// Endpoint is a storage account's blob service, as a Bucket's spec.endpoint names it: host
+// style (https://ACCOUNT.blob.core.windows.net), or path style (https://HOST:PORT/ACCOUNT), as
+// Azurite, Azure Stack Hub and an address of a private endpoint serve it.
 type Endpoint struct {
-	// URL is the service's address: scheme and host, and the query spec.endpoint carries (merged
-	// into a SAS, as Flux does). Its path is empty.
+	// URL is the service's address: scheme and host, /ACCOUNT as its path for a path-style
+	// endpoint (empty otherwise), and the query spec.endpoint carries (merged into a SAS, as Flux
+	// does).
 	URL *url.URL
-	// Account is the storage account's name, the first DNS label of the host.
+	// Account is the storage account's name: the first DNS label of the host, or the path.
 	Account string
-	// Cloud names the well-known cloud the host belongs to, such as AzurePublic.
+	// Cloud names the well-known cloud the host belongs to, such as AzurePublic; empty for a
+	// path-style endpoint.
 	Cloud string
 }
 
@@ -31,9 +35,11 @@ func (e *EndpointError) Terminal() bool { return true }
 // accountName is a storage account's name: 3 to 24 lowercase letters and digits.
 var accountName = regexp.MustCompile(`^[a-z0-9]{3,24}$`)
 
-// ParseEndpoint reads a blob service's address, such as https://ACCOUNT.blob.core.windows.net.
-// A host without a scheme is read as https. Plain http is refused unless allowHTTP. The error
-// quotes the endpoint without its query, which may hold a SAS.
+// ParseEndpoint reads a blob service's address, such as https://ACCOUNT.blob.core.windows.net
+// or, path style, https://10.1.2.3:10000/ACCOUNT (a host outside Azure's blob domains, with the
+// account as the only path segment). A host without a scheme is read as https. Plain http is
+// refused unless allowHTTP. The error quotes the endpoint without its query, which may hold a
+// SAS.
 func ParseEndpoint(raw string, allowHTTP bool) (*Endpoint, error) {
 	fail := func(format string, args ...any) (*Endpoint, error) {
 		return nil, &EndpointError{fmt.Sprintf("spec.endpoint '%s' ", withoutQuery(raw)) + fmt.Sprintf(format, args...)}
@@ -55,17 +61,25 @@ func ParseEndpoint(raw string, allowHTTP bool) (*Endpoint, error) {
 	default:
 		return fail("must be an https URL, such as https://ACCOUNT.blob.core.windows.net")
 	}
-	if u.Path != "" && u.Path != "/" {
-		return fail("has a path: name the storage account's blob service alone (https://ACCOUNT.blob.core.windows.net) and the container in spec.bucketName")
-	}
 	host := strings.ToLower(u.Hostname())
+	cloud, azure := cloudOf(host)
+	if path := strings.Trim(u.Path, "/"); path != "" {
+		if azure || strings.Contains(path, "/") {
+			return fail("has a path: name the storage account's blob service alone (https://ACCOUNT.blob.core.windows.net) and the container in spec.bucketName")
+		}
+		if !accountName.MatchString(path) {
+			return fail("names the storage account '%s' in its path, which is not 3 to 24 lowercase letters and digits", shorten(path))
+		}
+		clean := &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host), Path: "/" + path, RawQuery: u.RawQuery}
+		return &Endpoint{URL: clean, Account: path}, nil
+	}
 	labels := strings.Split(host, ".")
 	if len(labels) <= 2 || net.ParseIP(host) != nil {
 		// Flux's words, for those who search for them.
-		return fail("is not a storage account's: failed to extract account name from endpoint: expected '%s' to be a subdomain", host)
+		return fail("is not a storage account's: failed to extract account name from endpoint: expected '%s' to be a subdomain, "+
+			"or name the account as the path of a path-style endpoint (https://HOST:PORT/ACCOUNT)", host)
 	}
-	cloud, ok := cloudOf(host)
-	if !ok {
+	if !azure {
 		return fail("is not an Azure Blob Storage endpoint: its host must be ACCOUNT.blob.core.windows.net (or blob.core.usgovcloudapi.net, blob.core.chinacloudapi.cn)")
 	}
 	if !accountName.MatchString(labels[0]) {
@@ -76,7 +90,7 @@ func ParseEndpoint(raw string, allowHTTP bool) (*Endpoint, error) {
 }
 
 // String is the endpoint without its query, which may hold a SAS.
-func (e *Endpoint) String() string { return e.URL.Scheme + "://" + e.URL.Host }
+func (e *Endpoint) String() string { return e.URL.Scheme + "://" + e.URL.Host + e.URL.Path }
 
 func withoutQuery(raw string) string {
 	if i := strings.IndexAny(raw, "?#"); i >= 0 {

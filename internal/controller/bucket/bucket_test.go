@@ -148,6 +148,23 @@ func TestPrefixAndIgnore(t *testing.T) {
 	}
 }
 
+// TestPathStyle: a path-style endpoint (https://HOST:PORT/ACCOUNT), as Azurite, Azure Stack Hub
+// and a private endpoint's address serve, reads the container with the account's key; Flux
+// takes the account from the host and cannot.
+func TestPathStyle(t *testing.T) {
+	fx := get(t)
+	t.Parallel()
+	ns := fx.namespace(t)
+	container := fx.container(t, account, manifests)
+	obj := bucket(ns, "path-style", account, container, func(s *sourcev1.BucketSpec) {
+		s.Endpoint = fx.azurite + "/" + account
+		s.SecretRef = &meta.LocalObjectReference{Name: fx.secret(t, ns, map[string]string{"accountKey": key})}
+	})
+	fx.create(t, obj)
+	fx.waitFor(t, obj, "Ready", ready(obj))
+	fx.expectArtifact(t, obj, manifests, revisionOf(fx.listETags(t, account, container, ""), manifests))
+}
+
 // TestETagReuse: a reconcile that finds the same blobs downloads none (and no .sourceignore,
 // which the listing shows absent); one that finds a blob changed downloads that blob alone, and
 // stores a new artifact with the others copied from the previous one.

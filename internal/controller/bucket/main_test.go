@@ -102,6 +102,9 @@ type fixture struct {
 	cert     azuretest.KeyPair
 	storage  string
 	logs     *syncBuffer
+	// azurite is Azurite's own address (https://127.0.0.1:PORT), which serves path-style
+	// requests (https://127.0.0.1:PORT/ACCOUNT/CONTAINER) without the gateway.
+	azurite string
 
 	mu       sync.Mutex
 	ctrlEnv  map[string]string
@@ -133,9 +136,11 @@ func run(m *testing.M) (int, error) {
 		return 0, err
 	}
 	defer fx.azure.Stop()
-	if _, err := azuretest.ServeBlob(fx.azure.Azure, localblob.WithObserver(fx.requests.Add)); err != nil {
+	srv, err := azuretest.ServeBlob(fx.azure.Azure, localblob.WithObserver(fx.requests.Add))
+	if err != nil {
 		return 0, err
 	}
+	fx.azurite = srv.Azurite().URL()
 	rules, err := transport.ParseConnectToList(strings.Join(fx.azure.ConnectTo(), "\n"))
 	if err != nil {
 		return 0, err
