@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal/acr"
+	"github.com/azimuth-gitops/azimuth/azurelocal/arm"
 	"github.com/azimuth-gitops/azimuth/azurelocal/blob"
 	"github.com/azimuth-gitops/azimuth/azurelocal/devops"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
@@ -62,6 +63,8 @@ var Hosts = []string{
 	"*.blob.core.windows.net",
 	"*.vault.azure.net",
 	"*.servicebus.windows.net",
+	// Azure Resource Manager (azurelocal/arm): role assignments, identities, federated credentials.
+	"management.azure.com",
 	// Microsoft Teams incoming webhooks: Office 365 connectors and Workflows (azurelocal/teams).
 	"*.webhook.office.com",
 	"*.westeurope.logic.azure.com",
@@ -155,6 +158,7 @@ type Azure struct {
 	teams     *teams.Server
 	eventHubs *eventhubs.Server
 	blob      *blob.Server
+	arm       *arm.Server
 	azurite   *blob.Azurite
 	gateway   *gateway.Gateway
 	proxy     *proxy.Proxy
@@ -303,6 +307,12 @@ func (a *Azure) startEmulators(o Options) error {
 	}
 	for _, h := range blob.Hosts() {
 		if err := a.gateway.Register(h, blob.NotRunning()); err != nil {
+			return err
+		}
+	}
+	a.arm = arm.New(a.dir, srv.Verifier(), arm.WithClock(o.Clock), arm.WithLogger(o.Logger))
+	for _, h := range arm.Hosts() {
+		if err := a.gateway.Register(h, a.arm); err != nil {
 			return err
 		}
 	}
@@ -552,6 +562,9 @@ func (a *Azure) DevOps() *devops.Server { return a.devops }
 
 // KeyVault returns Key Vault (*.vault.azure.net) for the vaults of the directory.
 func (a *Azure) KeyVault() *keyvault.Server { return a.keyVault }
+
+// ARM returns Azure Resource Manager (management.azure.com) over the directory.
+func (a *Azure) ARM() *arm.Server { return a.arm }
 
 // Teams returns the Microsoft Teams webhooks (*.webhook.office.com, *.REGION.logic.azure.com),
 // which record what they are posted.

@@ -195,6 +195,9 @@ func (d RoleDefinition) role() rbac.Role {
 
 // RoleAssignment grants a role to a principal at a scope.
 type RoleAssignment struct {
+	// Name is the assignment's GUID, the last segment of its ARM ID. Default: a GUID derived
+	// from the principal, role and scope, the same on every load.
+	Name string `json:"name,omitempty"`
 	// Principal names an application or managed identity by name, principal (object) ID or
 	// client ID; the node's system-assigned identity is named after the node.
 	Principal string `json:"principal"`

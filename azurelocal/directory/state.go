@@ -21,6 +21,8 @@ type state struct {
 	vaults     map[string]vaultIndex // by lower-case name
 	roles      []rbac.Role
 	policy     *rbac.Policy
+	// assignments are the role assignments, resolved, in file order.
+	assignments []Assignment
 }
 
 // build fills in defaults, validates spec and indexes it.

@@ -233,8 +233,15 @@ func (v *validator) roles(s Spec) []rbac.Role {
 
 func (v *validator) assignments(s Spec, st *state) []rbac.Assignment {
 	var out []rbac.Assignment
+	names := assignmentNames{}
 	for i, ra := range s.RoleAssignments {
 		where := fmt.Sprintf("roleAssignments[%d] (%s, %s)", i, ra.Principal, ra.Role)
+		if ra.Name != "" {
+			v.guid(where, "name", ra.Name)
+			if names.taken(ra.Name) {
+				v.addf("%s: name '%s' is used twice", where, ra.Name)
+			}
+		}
 		p, ok := st.lookupPrincipal(ra.Principal)
 		if !ok {
 			v.addf("%s: principal '%s' is not an application or managed identity of this directory (use its name, principal ID or client ID)", where, ra.Principal)
@@ -249,8 +256,13 @@ func (v *validator) assignments(s Spec, st *state) []rbac.Assignment {
 			v.addf("%s: %v", where, err)
 		}
 		if ok && okRole {
-			out = append(out, rbac.Assignment{
-				ID: fmt.Sprintf("roleAssignments[%d]", i), PrincipalID: p.PrincipalID, RoleID: role.ID, Scope: ra.Scope,
+			a := rbac.Assignment{ID: ra.Name, PrincipalID: p.PrincipalID, RoleID: role.ID, Scope: ra.Scope}
+			if a.ID == "" {
+				a.ID = names.derive(a)
+			}
+			out = append(out, a)
+			st.assignments = append(st.assignments, Assignment{
+				Name: a.ID, PrincipalID: p.PrincipalID, PrincipalKind: p.Kind, RoleID: role.ID, Scope: ra.Scope, index: i,
 			})
 		}
 	}

@@ -17,6 +17,8 @@ const (
 	ReaderID                              = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 	ContributorID                         = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 	OwnerID                               = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
+	UserAccessAdministratorID             = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
+	ManagedIdentityContributorID          = "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59"
 )
 
 // Operation strings the local service emulators check. They are the real Azure operations that
@@ -162,6 +164,27 @@ func BuiltinRoles() []Role {
 		builtin(OwnerID, "Owner",
 			"Grants full access to manage all resources, including the ability to assign roles in Azure RBAC.",
 			Permission{Actions: []string{"*"}}),
+		builtin(UserAccessAdministratorID, "User Access Administrator",
+			"Lets you manage user access to Azure resources.", Permission{
+				Actions: []string{"*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"},
+			}),
+		builtin(ManagedIdentityContributorID, "Managed Identity Contributor",
+			"Create, Read, Update, and Delete User Assigned Identity", Permission{
+				Actions: []string{
+					"Microsoft.ManagedIdentity/userAssignedIdentities/read",
+					"Microsoft.ManagedIdentity/userAssignedIdentities/write",
+					"Microsoft.ManagedIdentity/userAssignedIdentities/delete",
+					"Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read",
+					"Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
+					"Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/delete",
+					"Microsoft.ManagedIdentity/userAssignedIdentities/revokeTokens/action",
+					"Microsoft.Authorization/*/read",
+					"Microsoft.Insights/alertRules/*",
+					"Microsoft.Resources/subscriptions/resourceGroups/read",
+					"Microsoft.Resources/deployments/*",
+					"Microsoft.Support/*",
+				},
+			}),
 	}
 }
 

@@ -179,8 +179,8 @@ func TestBuiltinRolesAreComplete(t *testing.T) {
 		}
 		ids[r.ID] = r.Name
 	}
-	if len(ids) != 15 {
-		t.Errorf("got %d built-in roles, want 15", len(ids))
+	if len(ids) != 17 {
+		t.Errorf("got %d built-in roles, want 17", len(ids))
 	}
 }
 
