@@ -79,6 +79,7 @@ build:
 test: tools lint
 	$(GO) test -race -timeout 20m $(RACE_PKGS)
 	$(GO) test -timeout 20m $(PLAIN_PKGS)
+	cd hack/setupcheck && $(GO) test ./...
 
 ## demo: the whole system on this machine, with sample tenants, until Ctrl-C (docs/demo.md).
 ## It builds only what it runs: kube-apiserver, etcd, Azurite and azimuth. STATE=dir keeps its state in dir

@@ -148,12 +148,9 @@ func (s *session) attach(f []any) error {
 	s.mu.Unlock()
 	reply := []any{name, uint32(handle), !peerReceives, snd, rcv, source, target}
 	if refusal != nil {
-		// A refused link: attach with a null terminus, then detach with the error (part 2, 2.6.3).
-		if peerReceives {
-			reply[5] = nil
-		} else {
-			reply[6] = nil
-		}
+		// A refused link: attach with null termini, then detach with the error (part 2, 2.6.3).
+		// Event Hubs nulls both, which is what go-amqp (and so the SDK) reads as a refusal.
+		reply[5], reply[6] = nil, nil
 	}
 	if peerReceives {
 		reply = append(reply, nil, nil, uint32(0)) // unsettled, incomplete-unsettled, initial-delivery-count

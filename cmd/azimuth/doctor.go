@@ -18,8 +18,8 @@ var errChainBroken = errors.New("a link of the chain is broken: see the fix unde
 
 func newDoctorCmd() *cobra.Command {
 	var (
-		kubeconfig, output, key, fedIssuer string
-		flags                              identityFlags
+		kubeconfig, output, key, fedIssuer, fedSubject string
+		flags                                          identityFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "doctor KIND NAMESPACE/NAME",
@@ -31,10 +31,13 @@ TokenRequest, Microsoft Entra ID's exchange (AADSTS codes explained), and the se
 Exit 0 when every link holds.
 
 KIND is one of ` + strings.Join(doctor.Kinds(), ", ") + `. The service is asked with its
-cheapest read: ACR a tag list, Blob a listing of one blob, Azure DevOps the refs (info/refs), and,
-for a Kustomization's decryption, Key Vault the key --key names (the doctor does not read the
-SOPS files). When no federated credential matches, --federated-issuer is compared with the
-token's issuer. Give the controller's --feature-gates, --connect-to and --ca-file if it has them.`,
+cheapest call: ACR a tag list, Blob a listing of one blob, Azure DevOps the refs (info/refs of
+git-upload-pack, or of git-receive-pack for an ImageUpdateAutomation's GitRepository, which
+needs Contributors), Event Hubs a sender link attached and closed (an azureeventhub Provider;
+nothing is sent), and, for a Kustomization's decryption, Key Vault the key --key names (the
+doctor does not read the SOPS files). When no federated credential matches, --federated-issuer
+and --federated-subject are compared with the token's. Give the controller's --feature-gates,
+--connect-to and --ca-file if it has them.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ns, name, ok := strings.Cut(args[1], "/")
@@ -58,7 +61,7 @@ token's issuer. Give the controller's --feature-gates, --connect-to and --ca-fil
 			}
 			r, err := doctor.Diagnose(cmd.Context(), doctor.Options{
 				Kube: kube, FeatureGate: flags.featureGates.enabled(identity.FeatureGate),
-				Entra: entra.NewProvider(&entraOpts), Transport: t, Key: key, FederatedIssuer: fedIssuer,
+				Entra: entra.NewProvider(&entraOpts), Transport: t, Key: key, FederatedIssuer: fedIssuer, FederatedSubject: fedSubject,
 			}, args[0], ns, name)
 			if err != nil {
 				return err
@@ -86,6 +89,7 @@ token's issuer. Give the controller's --feature-gates, --connect-to and --ca-fil
 	fs.StringVarP(&output, "output", "o", "text", "text or json")
 	fs.StringVar(&key, "key", "", "Key Vault key of a Kustomization's SOPS files, https://VAULT.vault.azure.net/keys/NAME[/VERSION]")
 	fs.StringVar(&fedIssuer, "federated-issuer", "", "issuer of the identity's federated credential, to compare with the token's")
+	fs.StringVar(&fedSubject, "federated-subject", "", "subject of the identity's federated credential, to compare with the token's")
 	flags.bind(fs)
 	return cmd
 }

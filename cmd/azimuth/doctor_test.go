@@ -45,17 +45,34 @@ func TestDoctor(t *testing.T) {
 		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "unfederated", Annotations: annotate(healthy)}},
 		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "denied", Annotations: annotate(denied)}},
 		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "no-tenant", Annotations: map[string]string{identity.ClientIDAnnotation: healthy.ClientID}}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "no-annotation"}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "subject-case", Annotations: annotate(healthy)}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "slash", Annotations: annotate(healthy)}},
 	} {
 		c.create(t, sa)
 	}
-	for principal, sa := range map[string]string{"flux-controller": "healthy", "team-denied": "denied"} {
-		if err := dir.AddFederatedCredential(principal, directory.FederatedCredential{
-			Name: ns + "-" + sa, Issuer: c.env.IssuerURL, Subject: "system:serviceaccount:" + ns + ":" + sa,
+	// The issuer with a trailing slash if the cluster's has none, and without if it has one.
+	otherSlash := c.env.IssuerURL + "/"
+	if strings.HasSuffix(c.env.IssuerURL, "/") {
+		otherSlash = strings.TrimSuffix(c.env.IssuerURL, "/")
+	}
+	for _, fc := range []struct{ principal, sa, issuer, subject string }{
+		{"flux-controller", "healthy", c.env.IssuerURL, "healthy"},
+		{"team-denied", "denied", c.env.IssuerURL, "denied"},
+		// Created by hand with the service account's name capitalized: Entra compares subjects
+		// case-sensitively (AADSTS7002138).
+		{"flux-controller", "subject-case", c.env.IssuerURL, "Subject-Case"},
+		// Created with the other spelling of the issuer (AADSTS700211, or 700213 when the identity
+		// has credentials for the issuer with other subjects).
+		{"flux-controller", "slash", otherSlash, "slash"},
+	} {
+		if err := dir.AddFederatedCredential(fc.principal, directory.FederatedCredential{
+			Name: ns + "-" + fc.sa, Issuer: fc.issuer, Subject: "system:serviceaccount:" + ns + ":" + fc.subject,
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, sa := range []string{"healthy", "unfederated", "denied", "no-tenant"} {
+	for _, sa := range []string{"healthy", "unfederated", "denied", "no-tenant", "no-annotation", "subject-case", "slash"} {
 		obj := &sourcev1.OCIRepository{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sa},
 			Spec: sourcev1.OCIRepositorySpec{URL: "oci://azimuthlocal.azurecr.io/podinfo", Provider: "azure", ServiceAccountName: sa,
@@ -67,17 +84,31 @@ func TestDoctor(t *testing.T) {
 	}
 	base := append([]string{"doctor", "--kubeconfig", c.env.Kubeconfig, "--feature-gates=ObjectLevelWorkloadIdentity=true"}, c.azureFlags()...)
 
+	subject := func(sa string) string { return "\"system:serviceaccount:" + ns + ":" + sa + "\"" }
 	for _, tc := range []struct {
 		sa, broken string
 		want       []string
+		flags      []string
 	}{
-		{"healthy", "", []string{"✔ feature gate", "✔ service account", "✔ token request: issuer " + c.env.IssuerURL, "✔ entra exchange: ClientAssertionCredential", "✔ role"}},
-		{"no-tenant", "service account", []string{"lacks the annotation " + identity.TenantIDAnnotation, "fix: annotate it", "azimuth setup identity --namespace " + ns + " --service-account no-tenant"}},
-		{"unfederated", "entra exchange", []string{"✔ token request", "AADSTS700213", "azimuth setup identity --namespace " + ns + " --service-account unfederated --issuer " + c.env.IssuerURL}},
-		{"denied", "role", []string{"✔ entra exchange", "needs the role AcrPull on the registry azimuthlocal", "fix: azimuth setup grant --integration acr --client-id " + denied.ClientID}},
+		{sa: "healthy", want: []string{"✔ feature gate", "✔ service account", "✔ token request: issuer " + c.env.IssuerURL, "✔ entra exchange: ClientAssertionCredential", "✔ role"}},
+		{sa: "no-annotation", broken: "service account", want: []string{"lacks the annotation " + identity.ClientIDAnnotation + " and " + identity.TenantIDAnnotation,
+			"fix: annotate it", "azimuth setup identity --namespace " + ns + " --service-account no-annotation"}},
+		{sa: "subject-case", broken: "subject", want: []string{"✘ entra exchange: AADSTS7002138", "the federated credential's subject differs from the token's only in case",
+			"fix: set the federated credential's subject of", "to exactly " + subject("subject-case"), "- issuer:"}},
+		{sa: "subject-case", broken: "subject", flags: []string{"--federated-subject", "system:serviceaccount:" + ns + ":Subject-Case"},
+			want: []string{"✘ subject: the federated credential's subject \"system:serviceaccount:" + ns + ":Subject-Case\" differs from the token's only in case",
+				"fix: set the federated credential's subject to exactly " + subject("subject-case")}},
+		{sa: "slash", broken: "entra exchange", want: []string{"✘ entra exchange: AADSTS7002", "- issuer: the token's issuer is \"" + c.env.IssuerURL + "\"",
+			"with a trailing slash does not match", "--federated-issuer", "- subject:", "the subject " + subject("slash")}},
+		{sa: "slash", broken: "issuer", flags: []string{"--federated-issuer", otherSlash}, want: []string{"differ only by a trailing slash",
+			"fix: set the federated credential's issuer to the token's: azimuth setup identity --namespace " + ns + " --service-account slash --issuer " + c.env.IssuerURL}},
+		{sa: "no-tenant", broken: "service account", want: []string{"lacks the annotation " + identity.TenantIDAnnotation, "fix: annotate it", "azimuth setup identity --namespace " + ns + " --service-account no-tenant"}},
+		{sa: "unfederated", broken: "entra exchange", want: []string{"✔ token request", "AADSTS700213", "the subject " + subject("unfederated"),
+			"azimuth setup identity --namespace " + ns + " --service-account unfederated --issuer " + c.env.IssuerURL}},
+		{sa: "denied", broken: "role", want: []string{"✔ entra exchange", "needs the role AcrPull on the registry azimuthlocal", "fix: azimuth setup grant --integration acr --client-id " + denied.ClientID}},
 	} {
-		t.Run(tc.sa, func(t *testing.T) {
-			out, _, err := run(t.Context(), append(slices.Clone(base), "ocirepository", ns+"/"+tc.sa)...)
+		t.Run(tc.sa+strings.Join(tc.flags, ""), func(t *testing.T) {
+			out, _, err := run(t.Context(), append(append(slices.Clone(base), tc.flags...), "ocirepository", ns+"/"+tc.sa)...)
 			if (err == nil) != (tc.broken == "") {
 				t.Errorf("err = %v, want a broken link: %v\n%s", err, tc.broken != "", out)
 			}
@@ -110,13 +141,16 @@ func TestDoctor(t *testing.T) {
 }
 
 // TestDoctorServices asks each service the doctor knows beyond ACR, against a local Azure with
-// Blob and a real API server: Blob (a Bucket), Azure DevOps (a GitRepository) and Key Vault (a
-// Kustomization's decryption with --key), each healthy and without its role; and the issuer link
-// when no federated credential matches.
+// Blob and a real API server: Blob (a Bucket), Azure DevOps (a GitRepository reads, an
+// ImageUpdateAutomation's GitRepository pushes), Event Hubs (an azureeventhub Provider) and Key
+// Vault (a Kustomization's decryption with --key), each healthy and without its role or group;
+// and the issuer link when no federated credential matches.
 func TestDoctorServices(t *testing.T) {
 	env := testenvWithCRDs(t)
 	spec := directory.Default().Spec()
 	spec.Resources.StorageAccounts[0].Containers = append(spec.Resources.StorageAccounts[0].Containers, "manifests")
+	// team-apps is a user of the Azure DevOps organization, in no group of its project.
+	spec.Resources.DevOpsOrganizations[0].Members = append(spec.Resources.DevOpsOrganizations[0].Members, "team-apps")
 	dir, err := directory.New(spec)
 	if err != nil {
 		t.Fatal(err)
@@ -135,9 +169,10 @@ func TestDoctorServices(t *testing.T) {
 	}
 	ns := testenv.Namespace(t, c.kube, "doctor-")
 	principals := map[string]string{ // service account: principal
-		"controller": "flux-controller", // Storage Blob Data Reader, Key Vault Crypto User
+		"controller": "flux-controller", // Storage Blob Data Reader, Key Vault Crypto User, Event Hubs Data Sender, Contributors
 		"kubelet":    "node-kubelet",    // Readers of the Azure DevOps project
 		"denied":     "team-denied",     // no role, no organization
+		"member":     "team-apps",       // a user of the organization in no project group
 	}
 	for sa, name := range principals {
 		p, ok := a.Directory().Principal(name)
@@ -168,11 +203,20 @@ func TestDoctorServices(t *testing.T) {
 			"sourceRef":  map[string]any{"kind": "GitRepository", "name": "x"},
 			"decryption": map[string]any{"provider": "sops", "serviceAccountName": sa}})
 	}
-	for _, sa := range []string{"kubelet", "denied"} {
+	for _, sa := range []string{"kubelet", "denied", "member", "controller"} {
 		create("source.toolkit.fluxcd.io/v1", "GitRepository", sa, map[string]any{"provider": "azure", "interval": "1h",
 			"url": "https://dev.azure.com/azimuth-local/fleet/_git/fleet-infra", "serviceAccountName": sa})
+		create("image.toolkit.fluxcd.io/v1", "ImageUpdateAutomation", sa, map[string]any{"interval": "1h",
+			"sourceRef": map[string]any{"kind": "GitRepository", "name": sa},
+			"git":       map[string]any{"commit": map[string]any{"author": map[string]any{"name": "flux", "email": "flux@example.com"}}, "push": map[string]any{"branch": "main"}}})
+	}
+	for _, sa := range []string{"controller", "denied"} {
+		create("notification.toolkit.fluxcd.io/v1beta3", "Provider", sa, map[string]any{"type": "azureeventhub",
+			"address": "flux-events", "channel": "azimuth-local", "serviceAccountName": sa})
 	}
 	denied, _ := a.Directory().Principal("team-denied")
+	member, _ := a.Directory().Principal("team-apps")
+	kubelet, _ := a.Directory().Principal("node-kubelet")
 	const key = "https://azimuth-local.vault.azure.net/keys/sops"
 	base := append([]string{"doctor", "--kubeconfig", env.Kubeconfig, "--feature-gates=ObjectLevelWorkloadIdentity=true"}, c.azureFlags()...)
 	for _, tc := range []struct {
@@ -187,6 +231,17 @@ func TestDoctorServices(t *testing.T) {
 		{"gitrepository healthy", []string{"gitrepository", ns + "/kubelet"}, "", []string{"✔ role: Azure DevOps lets it read azimuth-local/fleet/_git/fleet-infra"}},
 		{"gitrepository denied", []string{"gitrepository", ns + "/denied"}, "role", []string{"organization azimuth-local", "group Readers",
 			"fix: azimuth setup grant --integration devops --client-id " + denied.ClientID + " --organization azimuth-local --project \"fleet\" --group Readers"}},
+		{"gitrepository member", []string{"gitrepository", ns + "/member"}, "role", []string{"does not exist or that it may not see it", "needs the project fleet's group Readers",
+			"fix: azimuth setup grant --integration devops --client-id " + member.ClientID + " --organization azimuth-local --project \"fleet\" --group Readers"}},
+		{"automation contributor", []string{"imageupdateautomation", ns + "/controller"}, "", []string{"✔ source: GitRepository " + ns + "/controller",
+			"✔ role: Azure DevOps lets it push to azimuth-local/fleet/_git/fleet-infra (organization member, project group Contributors)"}},
+		{"automation reader", []string{"imageupdateautomation", ns + "/kubelet"}, "role", []string{"✔ entra exchange", "refused the push (TF401027)",
+			"fix: azimuth setup grant --integration devops --client-id " + kubelet.ClientID + " --organization azimuth-local --project \"fleet\" --group Contributors"}},
+		{"automation not member", []string{"imageupdateautomation", ns + "/denied"}, "role", []string{"must be a user of the organization azimuth-local", "group Contributors"}},
+		{"provider healthy", []string{"provider", ns + "/controller"}, "", []string{"✔ provider: spec.type is azureeventhub", "✔ entra exchange",
+			"✔ role: Event Hubs azimuth-local.servicebus.windows.net lets it attach a sender to flux-events (nothing sent)"}},
+		{"provider denied", []string{"provider", ns + "/denied"}, "role", []string{"✔ entra exchange", "needs the role Azure Event Hubs Data Sender",
+			"fix: azimuth setup grant --integration eventhubs --client-id " + denied.ClientID}},
 		{"kustomization healthy", []string{"kustomization", ns + "/controller", "--key", key}, "", []string{"✔ role: Key Vault azimuth-local lets it read the key sops"}},
 		{"kustomization denied", []string{"kustomization", ns + "/denied", "--key", key}, "role", []string{"needs the role Key Vault Crypto User",
 			"fix: azimuth setup grant --integration keyvault --client-id " + denied.ClientID}},

@@ -67,3 +67,30 @@ func TestParseKey(t *testing.T) {
 		}
 	}
 }
+
+func TestSubjectLink(t *testing.T) {
+	const sub = "system:serviceaccount:a:b"
+	for _, tc := range []struct {
+		fed      string
+		caseOnly bool
+		want     string
+		broken   bool
+	}{
+		{"", false, "must be exactly that, case included", false},
+		{"", true, "differs from the token's only in case", true},
+		{sub, false, "is the token's", false},
+		{"system:serviceaccount:a:B", false, "only in case", true},
+		{"system:serviceaccount:a:c", false, "is not the token's", true},
+	} {
+		l := Options{FederatedSubject: tc.fed}.subjectLink(sub, tc.caseOnly, "azimuth setup identity")
+		if !strings.Contains(l.Detail, tc.want) {
+			t.Errorf("%q: detail %q lacks %q", tc.fed, l.Detail, tc.want)
+		}
+		if broken := !l.OK && !l.Skipped; broken != tc.broken {
+			t.Errorf("%q: link %+v", tc.fed, l)
+		}
+		if tc.broken && !strings.Contains(l.Fix, `exactly "`+sub+`"`) {
+			t.Errorf("%q: the fix does not name the exact subject: %q", tc.fed, l.Fix)
+		}
+	}
+}

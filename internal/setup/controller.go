@@ -36,7 +36,8 @@ type ControllerSpec struct {
 	// Resources is the path of Azimuth's manifests from the overlay. Default: ../config.
 	Resources string
 	// FeatureGate adds --feature-gates=ObjectLevelWorkloadIdentity=true to the controller's
-	// arguments. Azimuth's config/ passes it already; set it for a base that does not.
+	// arguments, for objects' spec.serviceAccountName. Default: off, as config/ has it unless its
+	// workload-identity component is added.
 	FeatureGate bool
 	// CertificateSecret is the secret holding cert-and-key (and key-password), for
 	// AppCertificate. Default: azimuth-app-certificate.

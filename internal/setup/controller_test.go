@@ -1,7 +1,6 @@
 package setup
 
 import (
-	"maps"
 	"os"
 	"path/filepath"
 	"testing"
@@ -91,6 +90,13 @@ func mountPath(t *testing.T, deploy *unstructured.Unstructured, name string) str
 	return ""
 }
 
+// baseGates is how often config/ itself passes the gate: an overlay without patches.
+func baseGates(t *testing.T) int {
+	t.Helper()
+	deploy, _ := render(t, "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../config\n")
+	return gates(t, deploy)
+}
+
 func gates(t *testing.T, deploy *unstructured.Unstructured) int {
 	args, _, _ := unstructured.NestedStringSlice(container(t, deploy), "args")
 	n := 0
@@ -103,34 +109,37 @@ func gates(t *testing.T, deploy *unstructured.Unstructured) int {
 }
 
 func TestControllerAKS(t *testing.T) {
-	overlay, err := Controller(ControllerSpec{Cluster: AKS, ClientID: client, TenantID: tenant})
+	overlay, err := Controller(ControllerSpec{Cluster: AKS, ClientID: testClient, TenantID: tenant})
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "controller-aks.yaml", overlay)
 	deploy, sa := render(t, overlay)
-	if a := sa.GetAnnotations(); a[ClientIDAnnotation] != client || a[TenantIDAnnotation] != tenant {
+	if a := sa.GetAnnotations(); a[ClientIDAnnotation] != testClient || a[TenantIDAnnotation] != tenant {
 		t.Errorf("service account annotations: %v", a)
 	}
 	labels, _, _ := unstructured.NestedStringMap(deploy.Object, "spec", "template", "metadata", "labels")
 	if labels["azure.workload.identity/use"] != "true" || labels["app"] != "azimuth-controller" {
 		t.Errorf("pod labels: %v", labels)
 	}
-	if n := gates(t, deploy); n != 1 {
-		t.Errorf("the feature gate is passed %d times, want once (config/ passes it)", n)
+	if n, base := gates(t, deploy), baseGates(t); n != base {
+		t.Errorf("the feature gate is passed %d times, want config/'s %d", n, base)
 	}
 }
 
 func TestControllerOther(t *testing.T) {
-	overlay, err := Controller(ControllerSpec{Cluster: Other, ClientID: client, TenantID: tenant, Cloud: "usgov"})
+	overlay, err := Controller(ControllerSpec{Cluster: Other, ClientID: testClient, TenantID: tenant, Cloud: "usgov"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "controller-other.yaml", overlay)
 	deploy, _ := render(t, overlay)
-	want := map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": client, "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.us/", "AZURE_FEDERATED_TOKEN_FILE": TokenPath}
-	if got := env(t, deploy); !maps.Equal(got, want) {
-		t.Errorf("env = %v, want %v", got, want)
+	want := map[string]string{"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": testClient, "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.us/", "AZURE_FEDERATED_TOKEN_FILE": TokenPath}
+	got := env(t, deploy)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("env %s = %q, want %q (env %v)", k, got[k], v, got)
+		}
 	}
 	src, _, _ := unstructured.NestedSlice(volume(t, deploy, "azure-token"), "projected", "sources")
 	tok := src[0].(map[string]any)["serviceAccountToken"].(map[string]any)
@@ -144,7 +153,7 @@ func TestControllerOther(t *testing.T) {
 }
 
 func TestControllerAppCertificate(t *testing.T) {
-	overlay, err := Controller(ControllerSpec{Cluster: AppCertificate, ClientID: client, TenantID: tenant, CertificateSecret: "app-cert",
+	overlay, err := Controller(ControllerSpec{Cluster: AppCertificate, ClientID: testClient, TenantID: tenant, CertificateSecret: "app-cert",
 		CertificatePassword: true, SendCertificateChain: true, FeatureGate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +161,7 @@ func TestControllerAppCertificate(t *testing.T) {
 	golden(t, "controller-app-certificate.yaml", overlay)
 	deploy, _ := render(t, overlay)
 	got := env(t, deploy)
-	for k, v := range map[string]string{"AZURE_CLIENT_CERTIFICATE_PATH": CertificatePath, "AZURE_CLIENT_CERTIFICATE_PASSWORD": "valueFrom", "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN": "true", "AZURE_CLIENT_ID": client} {
+	for k, v := range map[string]string{"AZURE_CLIENT_CERTIFICATE_PATH": CertificatePath, "AZURE_CLIENT_CERTIFICATE_PASSWORD": "valueFrom", "AZURE_CLIENT_SEND_CERTIFICATE_CHAIN": "true", "AZURE_CLIENT_ID": testClient} {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
 		}
@@ -163,16 +172,16 @@ func TestControllerAppCertificate(t *testing.T) {
 	if p := mountPath(t, deploy, "app-cert"); p != CertificatePath {
 		t.Errorf("certificate mounted at %s", p)
 	}
-	if n := gates(t, deploy); n != 2 {
-		t.Errorf("--feature-gate: the gate is passed %d times, want config/'s and the patch's", n)
+	if n, base := gates(t, deploy), baseGates(t); n != base+1 {
+		t.Errorf("--feature-gate: the gate is passed %d times, want config/'s %d and the patch's", n, base)
 	}
 }
 
 func TestControllerErrors(t *testing.T) {
 	for _, c := range []ControllerSpec{
-		{Cluster: "eks", ClientID: client, TenantID: tenant},
+		{Cluster: "eks", ClientID: testClient, TenantID: tenant},
 		{Cluster: AKS, ClientID: "x", TenantID: tenant},
-		{Cluster: Other, ClientID: client, TenantID: tenant, Cloud: "mars"},
+		{Cluster: Other, ClientID: testClient, TenantID: tenant, Cloud: "mars"},
 	} {
 		if _, err := Controller(c); err == nil {
 			t.Errorf("%+v: no error", c)

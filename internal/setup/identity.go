@@ -3,6 +3,7 @@ package setup
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -29,12 +30,18 @@ func (f Federation) Subject() string {
 	return "system:serviceaccount:" + f.Namespace + ":" + f.ServiceAccount
 }
 
+// name is the credential's name: Azure allows letters, digits, '-' and '_', 3 to 120 of them,
+// so the default turns a service account's dots into '-' and is cut at 120.
 func (f Federation) name() string {
 	if f.Name != "" {
 		return f.Name
 	}
-	return f.Namespace + "-" + f.ServiceAccount
+	n := strings.ReplaceAll(f.Namespace+"-"+f.ServiceAccount, ".", "-")
+	return n[:min(len(n), 120)]
 }
+
+// credentialName is what Azure accepts as a federated credential's name.
+var credentialName = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]{2,119}$`)
 
 func (f Federation) validate() error {
 	if err := f.Identity.validate(); err != nil {
@@ -51,6 +58,9 @@ func (f Federation) validate() error {
 		if id != "" && !guid.MatchString(id) {
 			return fmt.Errorf("%q is not a client or tenant ID (a GUID)", id)
 		}
+	}
+	if !credentialName.MatchString(f.name()) {
+		return fmt.Errorf("the federated credential's name %q: Azure allows letters, digits, '-' and '_', 3 to 120 of them (--name)", f.name())
 	}
 	return nil
 }
@@ -131,13 +141,14 @@ func identityTerraform(f Federation) string {
 	fmt.Fprintf(&b, "# Let service account %s/%s act as the managed identity %s.\n", f.Namespace, f.ServiceAccount, f.Identity.Name)
 	fmt.Fprintf(&b, "data \"azurerm_user_assigned_identity\" %s {\n  name                = %s\n  resource_group_name = %s\n}\n\n",
 		hclString(id), hclString(f.Identity.Name), hclString(f.Identity.ResourceGroup))
+	// azurerm 5 names the identity with user_assigned_identity_id (4.x's parent_id and
+	// resource_group_name are gone).
 	fmt.Fprintf(&b, "resource \"azurerm_federated_identity_credential\" %s {\n", hclString(res))
-	fmt.Fprintf(&b, "  name                = %s\n", hclString(f.name()))
-	fmt.Fprintf(&b, "  resource_group_name = %s\n", hclString(f.Identity.ResourceGroup))
-	fmt.Fprintf(&b, "  parent_id           = data.azurerm_user_assigned_identity.%s.id\n", id)
-	fmt.Fprintf(&b, "  audience            = [%s]\n", hclString(ExchangeAudience))
-	fmt.Fprintf(&b, "  issuer              = %s\n", hclString(f.Issuer))
-	fmt.Fprintf(&b, "  subject             = %s\n}\n\n", hclString(f.Subject()))
+	fmt.Fprintf(&b, "  name                      = %s\n", hclString(f.name()))
+	fmt.Fprintf(&b, "  user_assigned_identity_id = data.azurerm_user_assigned_identity.%s.id\n", id)
+	fmt.Fprintf(&b, "  audience                  = [%s]\n", hclString(ExchangeAudience))
+	fmt.Fprintf(&b, "  issuer                    = %s\n", hclString(f.Issuer))
+	fmt.Fprintf(&b, "  subject                   = %s\n}\n\n", hclString(f.Subject()))
 	clientID, tenantID := f.ClientID, f.TenantID
 	if clientID == "" {
 		clientID = "${data.azurerm_user_assigned_identity." + id + ".client_id}"

@@ -1,6 +1,9 @@
 // Package setup generates what the Azure side of Azimuth needs, in the seed's three ways: az CLI
 // commands, Terraform/OpenTofu, and Azure Service Operator (ASO) custom resources. It generates
-// text only: nothing here calls Azure or the cluster.
+// text, except Plan's ReadCluster (reads Flux objects through the kube client) and Apply (writes
+// federated credentials and role assignments through Azure Resource Manager). Plan is the least
+// privilege for a whole cluster's objects (NeedsOf maps one object to the identity and the
+// resource it reaches).
 //
 // Identity is the federated credential that lets a service account act as a managed identity,
 // with the service account and its annotations; Grant is the role an integration needs at a

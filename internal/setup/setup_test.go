@@ -12,9 +12,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const (
-	sub    = "9500bbc1-08e9-41a1-a586-73f24f82e037"
-	client = "213d8012-7eed-4f6d-a0db-54570c6d6f89"
-	tenant = "2e811126-9388-40f9-a8e4-23ac7e094717"
+	sub        = "9500bbc1-08e9-41a1-a586-73f24f82e037"
+	testClient = "213d8012-7eed-4f6d-a0db-54570c6d6f89"
+	tenant     = "2e811126-9388-40f9-a8e4-23ac7e094717"
 )
 
 var mi = ManagedIdentity{Name: "flux-tenant-a", ResourceGroup: "flux", Subscription: sub}
@@ -55,7 +55,7 @@ func checkShell(t *testing.T, script string) {
 func TestIdentity(t *testing.T) {
 	f := Federation{Identity: mi, Issuer: "https://oidc.prod-aks.azure.com/" + tenant + "/", Namespace: "tenant-a", ServiceAccount: "source"}
 	known := f
-	known.ClientID, known.TenantID = client, tenant
+	known.ClientID, known.TenantID = testClient, tenant
 	for _, format := range Formats {
 		for name, f := range map[string]Federation{"lookup": f, "known": known} {
 			got, err := Identity(f, format)
@@ -87,12 +87,30 @@ func TestIdentityQuotes(t *testing.T) {
 	}
 }
 
+// The default credential name is one Azure accepts, even for a service account with dots.
+func TestIdentityName(t *testing.T) {
+	f := Federation{Identity: mi, Issuer: "https://x", Namespace: "tenant-a", ServiceAccount: "source.v2"}
+	got, err := Identity(f, ASO)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(got, "name: tenant-a-source-v2\n") {
+		t.Errorf("the credential is not named tenant-a-source-v2:\n%s", got)
+	}
+	f.ServiceAccount = strings.Repeat("s", 200)
+	if n := f.name(); len(n) != 120 || !credentialName.MatchString(n) {
+		t.Errorf("name %q (%d)", n, len(n))
+	}
+}
+
 func TestIdentityErrors(t *testing.T) {
 	for name, f := range map[string]Federation{
 		"http issuer":  {Identity: mi, Issuer: "http://x", Namespace: "a", ServiceAccount: "b"},
 		"no identity":  {Issuer: "https://x", Namespace: "a", ServiceAccount: "b"},
 		"bad name":     {Identity: mi, Issuer: "https://x", Namespace: "A_b", ServiceAccount: "b"},
 		"bad clientID": {Identity: mi, Issuer: "https://x", Namespace: "a", ServiceAccount: "b", ClientID: "nope"},
+		"short name":   {Identity: mi, Issuer: "https://x", Namespace: "a", ServiceAccount: "b", Name: "ab"},
+		"name with .":  {Identity: mi, Issuer: "https://x", Namespace: "a", ServiceAccount: "b", Name: "a.b.c"},
 	} {
 		if _, err := Identity(f, AZ); err == nil {
 			t.Errorf("%s: no error", name)
@@ -113,7 +131,7 @@ func TestGrant(t *testing.T) {
 		for _, format := range Formats {
 			g := GrantSpec{Identity: mi, Integration: integration, Scope: scope}
 			if integration == "blob" {
-				g = GrantSpec{ClientID: client, Integration: integration, Scope: scope}
+				g = GrantSpec{ClientID: testClient, Integration: integration, Scope: scope}
 			}
 			got, err := Grant(g, format)
 			if err != nil {
