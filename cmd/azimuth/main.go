@@ -39,5 +39,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newControllerCmd())
 	root.AddCommand(newSetupCmd())
 	root.AddCommand(newDoctorCmd())
+	root.AddCommand(newInstallCmd(), newUninstallCmd())
 	return root
 }
