@@ -164,3 +164,118 @@ func TestGarbageCollectKeepsTheNewest(t *testing.T) {
 		t.Fatalf("after GC: %v, want the two newest", names)
 	}
 }
+
+// TestRepackSyncsAWriterAhead: a layer stored as it is is synced while Repack still checks it,
+// and Commit then has nothing left to sync; what is written after such a sync is synced by
+// Commit, and a restart or a Close after one leaves nothing behind.
+func TestRepackSyncsAWriterAhead(t *testing.T) {
+	s, err := NewStorage(t.TempDir(), "http://x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := layer(t, file("a.yaml", "a"), dir("d/"), file("d/b.yaml", "b"))
+	w, err := s.Create("ocirepository/ns/app/a.tar.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Repack(w, bytes.NewReader(data), nil); err != nil {
+		t.Fatal(err)
+	}
+	if w.syncing == nil || w.synced != int64(len(data)) {
+		t.Fatalf("after Repack stored the layer as it is, the Writer syncs %d bytes (started: %v), want %d", w.synced, w.syncing != nil, len(data))
+	}
+	if synced, err := w.waitSync(); !synced || err != nil {
+		t.Fatalf("the sync ahead made the artifact durable: %v, %v", synced, err)
+	}
+	a, err := w.Commit("v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := os.ReadFile(filepath.Join(s.Root, a.Path)); !bytes.Equal(stored, data) || a.Digest != fmt.Sprintf("sha256:%x", sha256.Sum256(data)) {
+		t.Fatalf("stored %d bytes with digest %s, want the layer's %d", len(stored), a.Digest, len(data))
+	}
+
+	// Bytes written after the sync ahead: Commit syncs them, and they are part of the artifact.
+	w, _ = s.Create("ocirepository/ns/app/b.tar.gz")
+	io.WriteString(w, "head")
+	w.syncAhead()
+	io.WriteString(w, "+tail")
+	if synced, err := w.waitSync(); synced || err != nil {
+		t.Fatalf("a sync that began before the last write reported all durable: %v, %v", synced, err)
+	}
+	if a, err = w.Commit("v2"); err != nil || *a.Size != int64(len("head+tail")) {
+		t.Fatalf("Commit = %+v, %v", a, err)
+	}
+
+	// A restart and a Close after a sync ahead.
+	w, _ = s.Create("ocirepository/ns/app/c.tar.gz")
+	io.WriteString(w, "spooled")
+	w.syncAhead()
+	rc, err := w.Restart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(rc); string(got) != "spooled" {
+		t.Fatalf("Restart gave %q back", got)
+	}
+	rc.Close()
+	io.WriteString(w, "x")
+	w.syncAhead()
+	w.Close()
+	entries, _ := os.ReadDir(filepath.Join(s.Root, "ocirepository/ns/app"))
+	if len(entries) != 2 {
+		t.Fatalf("the directory holds %v, want the two committed artifacts", entries)
+	}
+}
+
+// TestWriterVerified: an artifact written from a reader that verifies its digest takes that
+// digest; one restarted after Verified is hashed, as its bytes are others; and only a sha256
+// digest given before the first Write is taken.
+func TestWriterVerified(t *testing.T) {
+	s, err := NewStorage(t.TempDir(), "http://x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := layer(t, file("a.yaml", "a"))
+	digest := fmt.Sprintf("sha256:%x", sha256.Sum256(data))
+
+	w, _ := s.Create("ocirepository/ns/app/a.tar.gz")
+	if err := w.Verified(digest); err != nil {
+		t.Fatal(err)
+	}
+	if err := Repack(w, bytes.NewReader(data), nil); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := w.Commit("v1"); err != nil || a.Digest != digest || *a.Size != int64(len(data)) {
+		t.Fatalf("Commit = %+v, %v; want digest %s", a, err, digest)
+	}
+
+	// Rebuilt: the artifact is not the verified bytes, and its digest is its own.
+	w, _ = s.Create("ocirepository/ns/app/b.tar.gz")
+	if err := w.Verified(digest); err != nil {
+		t.Fatal(err)
+	}
+	if err := Repack(w, bytes.NewReader(data), &RepackOptions{Ignore: ParseIgnore("a.yaml")}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := w.Commit("v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := os.ReadFile(filepath.Join(s.Root, a.Path))
+	if want := fmt.Sprintf("sha256:%x", sha256.Sum256(stored)); a.Digest != want || a.Digest == digest {
+		t.Fatalf("the rebuilt artifact has digest %s, want its bytes' %s", a.Digest, want)
+	}
+
+	w, _ = s.Create("ocirepository/ns/app/c.tar.gz")
+	defer w.Close()
+	for _, bad := range []string{"", "sha256:abc", "sha512:" + strings.Repeat("a", 128), strings.ToUpper(digest)} {
+		if err := w.Verified(bad); err == nil {
+			t.Errorf("Verified(%q) accepted", bad)
+		}
+	}
+	io.WriteString(w, "x")
+	if err := w.Verified(digest); err == nil {
+		t.Error("Verified after a Write accepted")
+	}
+}

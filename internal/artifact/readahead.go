@@ -2,7 +2,7 @@ package artifact
 
 import "io"
 
-// readAhead reads r in a goroutine of its own, a few chunks ahead of its reader, so that
+// readAhead reads r in a goroutine of its own, up to depth chunks ahead of its reader, so that
 // reading a layer (from the registry, with its digest, into the spool) overlaps decompressing
 // it on another core. Close stops the goroutine and waits for it: once Close returns, nothing
 // reads r or writes what r writes to, and r's bytes not yet read here are lost.
@@ -14,22 +14,29 @@ type readAhead struct {
 	err   error  // what ended r, readable once full is closed
 	held  []byte // the chunk being read here
 	cur   []byte // what is left of it
+	// spare is how many more chunks fill may allocate: chunks are made as needed, so that a
+	// small layer costs one.
+	spare int
 }
 
+const chunkSize = 64 << 10
+
+// The depths of Repack's reads ahead. Storing a layer as it is reads 1 MiB ahead: a manifests
+// layer is rarely larger, so the registry's response is read whole, and the artifact synced
+// (Writer.syncAhead), while the checks run. Rebuilding reads 256 KiB ahead, enough to smooth
+// out the network.
 const (
-	chunkSize  = 64 << 10
-	chunkDepth = 4
+	spoolDepth   = 16
+	rebuildDepth = 4
 )
 
-func newReadAhead(r io.Reader) *readAhead {
+func newReadAhead(r io.Reader, depth int) *readAhead {
 	ra := &readAhead{
-		full:  make(chan []byte, chunkDepth),
-		empty: make(chan []byte, chunkDepth+2),
+		full:  make(chan []byte, depth),
+		empty: make(chan []byte, depth+2),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
-	}
-	for range chunkDepth + 2 { // one being filled, chunkDepth waiting, one being read
-		ra.empty <- make([]byte, chunkSize)
+		spare: depth + 2, // one being filled, depth waiting, one being read
 	}
 	go ra.fill(r)
 	return ra
@@ -41,9 +48,20 @@ func (ra *readAhead) fill(r io.Reader) {
 	for {
 		var buf []byte
 		select {
-		case buf = <-ra.empty:
 		case <-ra.stop:
 			return
+		case buf = <-ra.empty:
+		default:
+			if ra.spare > 0 {
+				ra.spare--
+				buf = make([]byte, chunkSize)
+				break
+			}
+			select {
+			case buf = <-ra.empty:
+			case <-ra.stop:
+				return
+			}
 		}
 		// A network body gives a few KiB a read: gather a chunk's worth.
 		n, err := 0, error(nil)
@@ -87,4 +105,19 @@ func (ra *readAhead) Read(p []byte) (int, error) {
 func (ra *readAhead) Close() {
 	close(ra.stop)
 	<-ra.done
+}
+
+// atEOF calls f once, in the goroutine that reads, when r ends without error.
+type atEOF struct {
+	r io.Reader
+	f func()
+}
+
+func (a *atEOF) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if err == io.EOF && a.f != nil {
+		a.f()
+		a.f = nil
+	}
+	return n, err
 }

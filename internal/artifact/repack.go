@@ -78,8 +78,13 @@ func Repack(dst io.Writer, src io.Reader, opts *RepackOptions) error {
 		return rebuild(dst, in, o.Ignore, limits)
 	}
 	// Every byte read from in is written to dst before it is decompressed, so that dst holds
-	// all that was read when the attempt ends.
-	ahead := newReadAhead(io.TeeReader(in, dst))
+	// all that was read when the attempt ends. Once the layer is all in dst, a Writer starts
+	// syncing it while the checks go on.
+	spooling := &atEOF{r: io.TeeReader(in, dst)}
+	if s, ok := dst.(interface{ syncAhead() }); ok {
+		spooling.f = s.syncAhead
+	}
+	ahead := newReadAhead(spooling, spoolDepth)
 	err := newRepacker(o.Ignore, limits, nil).run(ahead)
 	ahead.Close()
 	if !errors.Is(err, errChanged) {
@@ -100,7 +105,7 @@ func rebuild(dst io.Writer, src io.Reader, ignore Ignore, limits Limits) error {
 	compressed := make(chan error, 1)
 	go func() { compressed <- compress(dst, pr) }()
 	tw := tar.NewWriter(pw)
-	ahead := newReadAhead(src)
+	ahead := newReadAhead(src, rebuildDepth)
 	err := newRepacker(ignore, limits, tw).run(ahead)
 	ahead.Close()
 	if err == nil {
@@ -113,11 +118,14 @@ func rebuild(dst io.Writer, src io.Reader, ignore Ignore, limits Limits) error {
 	return err
 }
 
-// compress gzips what r gives to dst, and fails r's writer if it cannot.
+// compress gzips what r gives to dst, and fails r's writer if it cannot. It reads r a few
+// chunks ahead, so that the tarball's writer waits only for a copy, not for compression.
 func compress(dst io.Writer, r *io.PipeReader) error {
 	bw := bufio.NewWriterSize(dst, 64<<10) // gzip writes a few hundred bytes at a time
 	gz := newGzipWriter(bw)
-	_, err := io.CopyBuffer(gz, r, make([]byte, 64<<10))
+	ahead := newReadAhead(r, rebuildDepth)
+	defer ahead.Close() // after r.CloseWithError, which ends a read waiting for the writer
+	_, err := io.CopyBuffer(gz, ahead, make([]byte, 64<<10))
 	if err == nil {
 		err = gz.Close()
 	}

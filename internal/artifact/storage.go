@@ -56,6 +56,13 @@ type Writer struct {
 	size      int64
 	finalPath string // relative to Root
 	done      bool
+	// verified is the digest that the source of what is written verifies, "" if none: then
+	// hash is not fed.
+	verified string
+	// syncing is the result of an fsync that syncAhead started, until waited for; synced is
+	// the size the file had then.
+	syncing chan error
+	synced  int64
 }
 
 // Create starts an artifact at rel, a path relative to Root such as
@@ -78,7 +85,9 @@ func (s *Storage) Create(rel string) (*Writer, error) {
 
 func (w *Writer) Write(p []byte) (int, error) {
 	n, err := w.file.Write(p)
-	w.hash.Write(p[:n])
+	if w.verified == "" {
+		w.hash.Write(p[:n])
+	}
 	w.size += int64(n)
 	return n, err
 }
@@ -91,6 +100,7 @@ func (w *Writer) Restart() (io.ReadCloser, error) {
 	if w.done {
 		return nil, errors.New("artifact: Restart after Commit or Close")
 	}
+	w.waitSync() // what it synced is discarded
 	old := w.file
 	f, err := os.CreateTemp(filepath.Dir(old.Name()), ".tmp-"+path.Base(w.finalPath)+"-*")
 	if err != nil {
@@ -102,7 +112,7 @@ func (w *Writer) Restart() (io.ReadCloser, error) {
 		return nil, err
 	}
 	spooled := io.NewSectionReader(old, 0, w.size)
-	w.file, w.hash, w.size = f, sha256.New(), 0
+	w.file, w.hash, w.size, w.verified = f, sha256.New(), 0, ""
 	return struct {
 		io.Reader
 		io.Closer
@@ -111,11 +121,57 @@ func (w *Writer) Restart() (io.ReadCloser, error) {
 
 var _ Spool = (*Writer)(nil)
 
+// Verified says that what will be written comes from a reader that verifies, as it reads, that
+// its bytes have digest, and fails at its end if they do not (go-containerregistry's registry
+// layers): an artifact that is that reader's bytes read to their end takes digest as its own,
+// and its bytes are not hashed again. It must come before the first Write, and holds until
+// Restart, which begins an artifact of other bytes. digest is sha256:HEX.
+func (w *Writer) Verified(digest string) error {
+	hexPart, ok := strings.CutPrefix(digest, "sha256:")
+	if b, err := hex.DecodeString(hexPart); !ok || err != nil || len(b) != sha256.Size || strings.ToLower(hexPart) != hexPart {
+		return fmt.Errorf("artifact: %q is not a sha256 digest", digest)
+	}
+	if w.size > 0 || w.done {
+		return errors.New("artifact: Verified after a Write, a Commit or a Close")
+	}
+	w.verified = digest
+	return nil
+}
+
+// syncAhead starts an fsync of what was written so far in a goroutine of its own, so that it
+// overlaps the rest of Repack's checks: when nothing else is written, Commit only waits for it.
+// Commit, Restart and Close wait for it. Only the goroutine that called it may write while the
+// fsync runs.
+func (w *Writer) syncAhead() {
+	if w.syncing != nil || w.done {
+		return
+	}
+	w.syncing, w.synced = make(chan error, 1), w.size
+	go func(f *os.File, done chan<- error) { done <- f.Sync() }(w.file, w.syncing)
+}
+
+// waitSync waits for the fsync syncAhead started, if any, and reports whether it made all that
+// was written durable.
+func (w *Writer) waitSync() (bool, error) {
+	if w.syncing == nil {
+		return false, nil
+	}
+	err := <-w.syncing
+	w.syncing = nil
+	return err == nil && w.synced == w.size, err
+}
+
 // Commit syncs the artifact and renames it into place, and returns its description.
 func (w *Writer) Commit(revision string) (*meta.Artifact, error) {
 	defer w.Close()
-	if err := w.file.Sync(); err != nil {
+	synced, err := w.waitSync()
+	if err != nil {
 		return nil, err
+	}
+	if !synced {
+		if err := w.file.Sync(); err != nil {
+			return nil, err
+		}
 	}
 	if err := w.file.Close(); err != nil {
 		return nil, err
@@ -128,11 +184,15 @@ func (w *Writer) Commit(revision string) (*meta.Artifact, error) {
 	}
 	w.done = true
 	size := w.size
+	digest := w.verified
+	if digest == "" {
+		digest = "sha256:" + hex.EncodeToString(w.hash.Sum(nil))
+	}
 	return &meta.Artifact{
 		Path:           w.finalPath,
 		URL:            w.storage.URL(w.finalPath),
 		Revision:       revision,
-		Digest:         "sha256:" + hex.EncodeToString(w.hash.Sum(nil)),
+		Digest:         digest,
 		LastUpdateTime: metav1.Now(),
 		Size:           &size,
 	}, nil
@@ -143,6 +203,7 @@ func (w *Writer) Close() error {
 	if w.done {
 		return nil
 	}
+	w.waitSync()
 	w.done = true
 	w.file.Close()
 	return os.Remove(w.file.Name())

@@ -120,6 +120,12 @@ func (r *Reconciler) pull(ctx context.Context, obj *sourcev1.OCIRepository, p *p
 		return nil, status.Fail(sourcev1.StorageOperationFailedCondition, sourcev1.DirCreationFailedReason, err)
 	}
 	defer w.Close()
+	// A registry layer's reader fails at its end unless the bytes have the layer's digest, and
+	// copy and extract read it to its end: an artifact that is the layer as it is takes that
+	// digest without hashing the layer again. A digest of another algorithm is hashed anyway.
+	if d, err := layer.Digest(); err == nil {
+		_ = w.Verified(d.String())
+	}
 	if obj.Spec.LayerSelector != nil && obj.Spec.LayerSelector.Operation == sourcev1.OCILayerCopy {
 		err = r.copyLayer(layer, w)
 	} else {
