@@ -9,7 +9,7 @@ GO ?= go
 # The engine and emulators run with the race detector; the packages that drive a whole control
 # plane and manager run without it, to keep `make test` well inside its time on 2 cores.
 RACE_PKGS := ./api/... ./internal/... ./azurelocal/...
-PLAIN_PKGS := ./cmd/... $(if $(wildcard test),./test/...)
+PLAIN_PKGS := ./cmd/... ./hack/... $(if $(wildcard test),./test/...)
 
 KUBE_TOOLS := $(BIN)/kube-apiserver $(BIN)/etcd
 GEN_TOOLS := $(BIN)/controller-gen $(BIN)/staticcheck $(BIN)/crane $(BIN)/sops

@@ -66,6 +66,7 @@ Components: ` + strings.Join(install.Components(), ", ") + ` (docs/install.md).`
 	fs.StringVar(&opts.Image, "image", "", "the controller's image, with a tag or a digest (default "+install.Image+" at this version's tag)")
 	fs.StringVar(&opts.ClientID, "client-id", "", "client ID of the controller's Azure identity, for aks-workload-identity, projected-token or app-certificate")
 	fs.StringVar(&opts.TenantID, "tenant-id", "", "tenant ID of the controller's Azure identity, with --client-id")
+	fs.StringSliceVar(&opts.Shards, "shards", nil, "shard names, comma-separated: a controller per shard for the objects labelled sharding.fluxcd.io/key=NAME, the main one for the others (docs/scale-out.md)")
 	fs.BoolVar(&export, "export", false, "print the manifests instead of applying them")
 	fs.BoolVar(&wait, "wait", false, "wait until the CRDs are established and the controller's Deployment is available")
 	fs.DurationVar(&timeout, "timeout", 5*time.Minute, "how long the install, and the wait, may take")

@@ -66,9 +66,12 @@ func TestDryRun(t *testing.T) {
 		return cs
 	}()...)
 	cases = append(cases, []string{"multi-tenancy", "workload-identity", "projected-token"})
-	for _, components := range cases {
+	for i, components := range cases {
 		t.Run(strings.Join(append([]string{"base"}, components...), "+"), func(t *testing.T) {
 			o := Options{Namespace: uniqueNamespace("dry-"), Components: components}
+			if i == len(cases)-1 {
+				o.Shards = []string{"shard1", "shard2"}
+			}
 			if slices.ContainsFunc(components, func(c string) bool { return slices.Contains(identityComponents, c) }) {
 				o.ClientID, o.TenantID = testClientID, testTenantID
 			}

@@ -229,6 +229,28 @@ func TestUninstall(t *testing.T) {
 	}
 }
 
+// TestUninstallShards: uninstall finds the shards an install added and deletes them too.
+func TestUninstallShards(t *testing.T) {
+	f := newFixture(t)
+	ns := uniqueNamespace("shards-")
+	objs := render(t, Options{Namespace: ns, Shards: []string{"shard1"}})
+	if _, err := Install(bounded(t), f.c, objs, nil); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := Uninstall(bounded(t), f.c, &UninstallOptions{Namespace: ns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Deployment/" + ns + "/azimuth-controller-shard1 deleted", "Service/" + ns + "/azimuth-shard1 deleted"} {
+		if !slices.Contains(lines(cs), want) {
+			t.Errorf("uninstall did not report %q:\n%s", want, cs)
+		}
+	}
+	if live := exists(t, f, find(objs, "Service", "azimuth-shard1")); live != nil {
+		t.Error("the shard's Service is left")
+	}
+}
+
 // TestUninstallWaitsForPods: the controller's pods must be gone before finalizers are removed.
 func TestUninstallWaitsForPods(t *testing.T) {
 	f := newFixture(t)

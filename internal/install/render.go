@@ -56,6 +56,11 @@ type Options struct {
 	// aks-workload-identity, projected-token and app-certificate. Default: none; required with
 	// those components, refused without them.
 	ClientID, TenantID string
+	// Shards are the names of the controller's shards (docs/scale-out.md): for each, a
+	// Deployment azimuth-controller-NAME and a Service azimuth-NAME reconciling the objects
+	// labelled sharding.fluxcd.io/key=NAME, while azimuth-controller takes the unlabelled ones.
+	// Default: none, one controller for every object.
+	Shards []string
 }
 
 // Components lists the components config/components holds, sorted.
@@ -111,6 +116,7 @@ func (o *Options) check() error {
 	if _, err := imageOverride(o.Image); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, checkShards(o.Shards)...)
 	return errors.Join(errs...)
 }
 
@@ -172,7 +178,7 @@ func Render(opts Options) ([]*unstructured.Unstructured, error) {
 	}
 	renameClusterScoped(objs, opts.Namespace)
 	fillIdentity(objs, opts.ClientID, opts.TenantID)
-	return objs, nil
+	return addShards(objs, opts.Shards)
 }
 
 // build runs kustomize on dir of fsys.

@@ -28,12 +28,7 @@ func render(t testing.TB, opts Options) []*unstructured.Unstructured {
 
 // find returns the object of kind and name among objs, nil when absent.
 func find(objs []*unstructured.Unstructured, kind, name string) *unstructured.Unstructured {
-	for _, u := range objs {
-		if u.GetKind() == kind && u.GetName() == name {
-			return u
-		}
-	}
-	return nil
+	return lookup(objs, kind, name)
 }
 
 // deployment is the controller's Deployment among objs, typed.
@@ -244,6 +239,57 @@ func TestRenderComponents(t *testing.T) {
 	}
 }
 
+// TestRenderShards: each shard is a copy of the controller's Deployment and of the artifact
+// server's Service under the shard's name, selecting the shard's objects and advertising its own
+// Service; the main controller takes the objects without a shard label.
+func TestRenderShards(t *testing.T) {
+	objs := render(t, Options{Namespace: "gitops", Shards: []string{"shard1", "shard2"}})
+	args := func(name string) []string {
+		u := find(objs, "Deployment", name)
+		if u == nil {
+			t.Fatalf("no Deployment %s", name)
+		}
+		var d appsv1.Deployment
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &d); err != nil {
+			t.Fatal(err)
+		}
+		c := d.Spec.Template.Spec.Containers[0]
+		if d.Spec.Selector.MatchLabels["app"] != name || d.Spec.Template.Labels["app"] != name {
+			t.Errorf("%s selects pods %v labelled %v", name, d.Spec.Selector.MatchLabels, d.Spec.Template.Labels)
+		}
+		if d.Spec.Template.Spec.SecurityContext == nil || d.Spec.Template.Spec.SecurityContext.RunAsNonRoot == nil {
+			t.Errorf("%s lost the pod's security context", name)
+		}
+		return c.Args
+	}
+	main := args(ControllerName)
+	if !slices.Contains(main, "--watch-label-selector=!sharding.fluxcd.io/key") ||
+		!slices.Contains(main, "--storage-adv-addr=azimuth.$(RUNTIME_NAMESPACE).svc.cluster.local") {
+		t.Errorf("main controller args %v", main)
+	}
+	for _, s := range []string{"shard1", "shard2"} {
+		a := args(ControllerName + "-" + s)
+		if !slices.Contains(a, "--watch-label-selector=sharding.fluxcd.io/key in ("+s+")") ||
+			!slices.Contains(a, "--storage-adv-addr=azimuth-"+s+".$(RUNTIME_NAMESPACE).svc.cluster.local") ||
+			!slices.Contains(a, "--enable-leader-election") {
+			t.Errorf("%s args %v", s, a)
+		}
+		svc := find(objs, "Service", "azimuth-"+s)
+		if svc == nil {
+			t.Fatalf("no Service azimuth-%s", s)
+		}
+		if sel, _, _ := unstructured.NestedStringMap(svc.Object, "spec", "selector"); sel["app"] != ControllerName+"-"+s || len(sel) != 1 {
+			t.Errorf("Service azimuth-%s selects %v", s, sel)
+		}
+		if svc.GetNamespace() != "gitops" || svc.GetLabels()[PartOfLabel] != PartOf {
+			t.Errorf("Service azimuth-%s: namespace %s, labels %v", s, svc.GetNamespace(), svc.GetLabels())
+		}
+	}
+	if sel, _, _ := unstructured.NestedStringMap(find(objs, "Service", "azimuth").Object, "spec", "selector"); sel["app"] != ControllerName {
+		t.Errorf("the main Service selects %v", sel)
+	}
+}
+
 func TestRenderRefuses(t *testing.T) {
 	tests := []struct {
 		name string
@@ -259,6 +305,9 @@ func TestRenderRefuses(t *testing.T) {
 		{"ids alone", Options{ClientID: testClientID, TenantID: testTenantID}, "add one to --components"},
 		{"image without tag", Options{Image: "myreg.azurecr.io/azimuth"}, "--image"},
 		{"image garbage", Options{Image: "UPPER/case:tag"}, "--image"},
+		{"shard name", Options{Shards: []string{"Shard_1"}}, "cannot name a shard"},
+		{"long shard name", Options{Shards: []string{strings.Repeat("s", 50)}}, "cannot name a shard"},
+		{"shard twice", Options{Shards: []string{"a", "a"}}, "names a twice"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

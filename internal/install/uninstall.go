@@ -65,6 +65,11 @@ func Uninstall(ctx context.Context, c client.Client, opts *UninstallOptions) (*a
 		return &apply.ChangeSet{}, err
 	}
 	u := &uninstaller{c: c, opts: opts, cs: &apply.ChangeSet{}}
+	shards, err := installedShards(ctx, c, namespaceOf(objs))
+	if err != nil {
+		return u.cs, err
+	}
+	objs = append(objs, shards...)
 	var deployments, crds, rest []*unstructured.Unstructured
 	var namespace *unstructured.Unstructured
 	for _, o := range objs {
