@@ -59,6 +59,7 @@ import (
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/devenv"
+	"github.com/azimuth-gitops/azimuth/hack/bench/internal/proc"
 	"github.com/azimuth-gitops/azimuth/internal/azure/acr"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
@@ -204,24 +205,24 @@ func run(ctx context.Context, c config) (err error) {
 	if err != nil {
 		return err
 	}
-	defer child.stop()
+	defer child.Stop()
 
-	logf("controller pid %d; waiting %s for it to settle", child.cmd.Process.Pid, idleWait)
-	cpu0, err := cpuTime(child.pid())
+	logf("controller pid %d; waiting %s for it to settle", child.Pid(), idleWait)
+	cpu0, err := cpuTime(child.Pid())
 	if err != nil {
-		return child.failed(err)
+		return child.Failed(err)
 	}
 	if err := sleep(ctx, idleWait); err != nil {
 		return err
 	}
-	if err := child.alive(); err != nil {
+	if err := child.Alive(); err != nil {
 		return err
 	}
-	idle, err := rss(child.pid())
+	idle, err := rss(child.Pid())
 	if err != nil {
-		return child.failed(err)
+		return child.Failed(err)
 	}
-	cpu1, _ := cpuTime(child.pid())
+	cpu1, _ := cpuTime(child.Pid())
 	logf("idle: %.1f MiB RSS, %.0f ms CPU over %s", mib(idle.rss), ms(cpu1-cpu0), idleWait)
 	r := results{idleMiB: mib(idle.rss)}
 
@@ -254,9 +255,9 @@ func run(ctx context.Context, c config) (err error) {
 				return err
 			}
 		}
-		loaded, err := rss(child.pid())
+		loaded, err := rss(child.Pid())
 		if err != nil {
-			return child.failed(err)
+			return child.Failed(err)
 		}
 		r.loadedMiB = mib(loaded.rss)
 	}
@@ -289,9 +290,9 @@ func run(ctx context.Context, c config) (err error) {
 				return fmt.Errorf("GitRepository %s: artifact revision %q, want %q", name, a.Revision, want)
 			}
 		}
-		loaded, err := rss(child.pid())
+		loaded, err := rss(child.Pid())
 		if err != nil {
-			return child.failed(err)
+			return child.Failed(err)
 		}
 		r.gitLoadedMiB = mib(loaded.rss)
 		cpu, writes, err := unchangedReconciles(ctx, env, namespaces, gitKind, c.git, c.readyWait, child)
@@ -311,22 +312,22 @@ func run(ctx context.Context, c config) (err error) {
 			}
 		}
 	}
-	final, _ := rss(child.pid())
+	final, _ := rss(child.Pid())
 
 	report(c, r)
 	fmt.Printf("peak RSS (VmHWM) %.1f MiB; RSS at the end %.1f MiB; idle CPU %.0f ms per %s.\n",
 		mib(final.hwm), mib(final.rss), ms(cpu1-cpu0), idleWait)
-	return child.alive()
+	return child.Alive()
 }
 
 // firstReconciles creates n objects of k with create and returns the controller's CPU from
 // just before until want (every object that exists then) is Ready: their first reconciles, as
 // Flux's figures count them. It also counts the idle CPU of at most one poll interval after the
 // last one.
-func firstReconciles(ctx context.Context, c client.Client, namespaces []string, k kind, n int, want tally, timeout time.Duration, child *controller, create func() error) (time.Duration, error) {
-	before, err := cpuTime(child.pid())
+func firstReconciles(ctx context.Context, c client.Client, namespaces []string, k kind, n int, want tally, timeout time.Duration, child *proc.Child, create func() error) (time.Duration, error) {
+	before, err := cpuTime(child.Pid())
 	if err != nil {
-		return 0, child.failed(err)
+		return 0, child.Failed(err)
 	}
 	start := time.Now()
 	if err := create(); err != nil {
@@ -335,9 +336,9 @@ func firstReconciles(ctx context.Context, c client.Client, namespaces []string, 
 	if err := waitReady(ctx, c, namespaces, want, timeout, child); err != nil {
 		return 0, err
 	}
-	after, err := cpuTime(child.pid())
+	after, err := cpuTime(child.Pid())
 	if err != nil {
-		return 0, child.failed(err)
+		return 0, child.Failed(err)
 	}
 	logf("%d %s Ready in %s: %.0f ms CPU in all", n, k.plural, since(start), ms(after-before))
 	return after - before, nil
@@ -347,12 +348,12 @@ func firstReconciles(ctx context.Context, c client.Client, namespaces []string, 
 // not change, and returns the controller's CPU from just before the requests until every one is
 // handled, and the API writes per reconcile over that time (-1 when the API server's metrics
 // could not be read): writes of every resource but leases, less this command's annotations.
-func unchangedReconciles(ctx context.Context, env *devenv.Env, namespaces []string, k kind, n int, timeout time.Duration, child *controller) (time.Duration, float64, error) {
+func unchangedReconciles(ctx context.Context, env *devenv.Env, namespaces []string, k kind, n int, timeout time.Duration, child *proc.Child) (time.Duration, float64, error) {
 	writes0, werr := apiWrites(ctx, env.Kube.Config)
 	start := time.Now()
-	before, err := cpuTime(child.pid())
+	before, err := cpuTime(child.Pid())
 	if err != nil {
-		return 0, 0, child.failed(err)
+		return 0, 0, child.Failed(err)
 	}
 	requested := time.Now().UTC().Format(time.RFC3339Nano)
 	if err := requestReconciles(ctx, env.Client, namespaces, k, n, requested); err != nil {
@@ -361,9 +362,9 @@ func unchangedReconciles(ctx context.Context, env *devenv.Env, namespaces []stri
 	if err := waitHandled(ctx, env.Client, namespaces, k, n, requested, timeout, child); err != nil {
 		return 0, 0, err
 	}
-	after, err := cpuTime(child.pid())
+	after, err := cpuTime(child.Pid())
 	if err != nil {
-		return 0, 0, child.failed(err)
+		return 0, 0, child.Failed(err)
 	}
 	wall := time.Since(start)
 	logf("%d unchanged %s reconciles in %s: %.0f ms CPU in all", n, k.plural, wall.Round(time.Millisecond), ms(after-before))
@@ -646,21 +647,7 @@ func image() (v1.Image, error) {
 	return mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), static.NewLayer(layer, types.OCILayer))
 }
 
-// controller is the `azimuth controller` child process.
-type controller struct {
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
-	err  error
-}
-
-func startController(bin string, env *devenv.Env, tmp, storage string) (*controller, error) {
-	logPath := filepath.Join(tmp, "controller.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
+func startController(bin string, env *devenv.Env, tmp, storage string) (*proc.Child, error) {
 	cmd := exec.Command(bin, "controller",
 		"--ca-file", filepath.Join(env.Azure.StateDir(), "ca.pem"),
 		"--storage-path", storage, "--storage-addr", "127.0.0.1:0",
@@ -673,57 +660,7 @@ func startController(bin string, env *devenv.Env, tmp, storage string) (*control
 		"AZIMUTH_CONNECT_TO=" + strings.Join(env.Azure.ConnectTo(), "\n"),
 		"AZURE_CLIENT_ID=" + nodeIdentity,
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s controller: %w", bin, err)
-	}
-	c := &controller{cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() { c.err = cmd.Wait(); close(c.done) }()
-	return c, nil
-}
-
-func (c *controller) pid() int { return c.cmd.Process.Pid }
-
-// alive is nil while the child runs, else its exit and the end of its log.
-func (c *controller) alive() error {
-	select {
-	case <-c.done:
-		return fmt.Errorf("the controller exited (%v); end of its log:\n%s", c.err, tail(c.log, 20))
-	default:
-		return nil
-	}
-}
-
-func (c *controller) failed(err error) error {
-	if dead := c.alive(); dead != nil {
-		return dead
-	}
-	return err
-}
-
-// stop ends the child's process group: SIGTERM, then SIGKILL after 10 s.
-func (c *controller) stop() {
-	pgid := c.pid()
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	select {
-	case <-c.done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		<-c.done
-	}
-}
-
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err.Error()
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	return proc.StartChild(cmd, filepath.Join(tmp, "controller.log"))
 }
 
 func createNamespaces(ctx context.Context, c client.Client, n int) ([]string, error) {
@@ -963,7 +900,7 @@ func describe(o conditioned) string {
 }
 
 // waitReady waits until the objects of want are all Ready.
-func waitReady(ctx context.Context, c client.Client, namespaces []string, want tally, timeout time.Duration, child *controller) error {
+func waitReady(ctx context.Context, c client.Client, namespaces []string, want tally, timeout time.Duration, child *proc.Child) error {
 	ready := func(o conditioned) bool { return apimeta.IsStatusConditionTrue(o.GetConditions(), meta.ReadyCondition) }
 	return poll(ctx, timeout, child, func() (bool, string, error) {
 		got, notReady, err := counts(ctx, c, namespaces, ready)
@@ -1016,7 +953,7 @@ func requestReconciles(ctx context.Context, c client.Client, namespaces []string
 	})
 }
 
-func waitHandled(ctx context.Context, c client.Client, namespaces []string, k kind, n int, requested string, timeout time.Duration, child *controller) error {
+func waitHandled(ctx context.Context, c client.Client, namespaces []string, k kind, n int, requested string, timeout time.Duration, child *proc.Child) error {
 	return poll(ctx, timeout, child, func() (bool, string, error) {
 		handled := 0
 		for _, ns := range namespaces {
@@ -1032,7 +969,7 @@ func waitHandled(ctx context.Context, c client.Client, namespaces []string, k ki
 
 // poll calls check every pollEvery until it is done, the child exits or timeout passes,
 // logging its message when it changes.
-func poll(ctx context.Context, timeout time.Duration, child *controller, check func() (bool, string, error)) error {
+func poll(ctx context.Context, timeout time.Duration, child *proc.Child, check func() (bool, string, error)) error {
 	deadline := time.Now().Add(timeout)
 	last := ""
 	for {
@@ -1047,11 +984,11 @@ func poll(ctx context.Context, timeout time.Duration, child *controller, check f
 		if done {
 			return nil
 		}
-		if err := child.alive(); err != nil {
+		if err := child.Alive(); err != nil {
 			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("gave up after %s: %s; end of the controller's log:\n%s", timeout, msg, tail(child.log, 10))
+			return fmt.Errorf("gave up after %s: %s; end of the controller's log:\n%s", timeout, msg, proc.Tail(child.Log(), 10))
 		}
 		if err := sleep(ctx, pollEvery); err != nil {
 			return err
