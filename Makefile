@@ -16,7 +16,7 @@ GEN_TOOLS := $(BIN)/controller-gen $(BIN)/staticcheck $(BIN)/crane $(BIN)/sops
 FLUX_TOOLS := $(BIN)/flux $(BIN)/flux-2.6
 AZURITE := hack/azurite/node_modules/.package-lock.json
 
-.PHONY: all setup tools generate lint test demo build clean
+.PHONY: all setup tools generate lint test demo build image clean
 
 all: build
 
@@ -74,6 +74,13 @@ lint: $(BIN)/staticcheck generate
 ## build: the azimuth binary
 build:
 	$(GO) build -o $(BIN)/azimuth ./cmd/azimuth
+
+## image: the container image for PLATFORMS, pushed to IMAGE (default: the local ACR's registry; docs/image.md).
+## LAYOUT=dir also writes it to an OCI layout. Times come from SOURCE_DATE_EPOCH, default the last commit's.
+IMAGE ?= azimuthlocal.azurecr.io/azimuth:dev
+PLATFORMS ?= linux/amd64,linux/arm64
+image:
+	$(GO) run ./hack/image --push '$(IMAGE)' --platforms '$(PLATFORMS)'$(if $(LAYOUT), --layout '$(LAYOUT)')
 
 ## test: tools, lint, then every test
 test: tools lint
