@@ -50,7 +50,9 @@
 //   - the /acr/v1/ metadata API, webhooks, tasks, geo-replication, data endpoints
 //     (REG.REGION.data.azurecr.io) and the ARM control plane of registries;
 //   - firewalls and private endpoints (403 DENIED "client with IP ... is not allowed access");
-//   - persistence: content lives in memory and is lost when the process ends;
+//   - persistence: content lives in memory and is lost when the process ends; one upload request
+//     (a layer pushed whole, or a chunk) holds at most 1 GiB (413 SIZE_INVALID), where ACR takes
+//     layers of up to 200 GiB;
 //   - cross-repository blob mounts (a mount request becomes a normal upload, as ACR does when the
 //     source is not readable);
 //   - refresh-token revocation when a role assignment is removed (roles are checked each time an

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -43,8 +44,40 @@ func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request, reg targe
 	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/tags/list"):
 		serveTags(w, r, store, n.Name)
 	default:
+		if !readBody(w, r) {
+			return
+		}
 		store.ServeHTTP(w, r)
 	}
+}
+
+// maxUpload bounds the body of one upload request (a layer pushed whole, or a chunk). The
+// content store keeps blobs in memory, so a larger one would not fit anyway.
+const maxUpload = 1 << 30
+
+// readBody reads an upload's body before the content store sees it, and reports whether the
+// request goes on. The store handles one upload at a time and reads the body while it holds its
+// lock; over HTTP/2 the body of an upload waiting for the lock, left unread, fills the
+// connection's flow-control window, and the upload holding the lock never receives the rest of
+// its own body (crane push sends several layers at once on one connection). A body larger than
+// maxUpload is refused as the distribution API does.
+func readBody(w http.ResponseWriter, r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody || (r.Method != http.MethodPatch && r.Method != http.MethodPut && r.Method != http.MethodPost) {
+		return true
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxUpload+1))
+	r.Body.Close()
+	switch {
+	case err != nil:
+		writeErrors(w, http.StatusBadRequest, acrError{Code: "BLOB_UPLOAD_INVALID", Message: "the upload's body could not be read: " + err.Error()})
+		return false
+	case len(body) > maxUpload:
+		writeErrors(w, http.StatusRequestEntityTooLarge, acrError{Code: "SIZE_INVALID", Message: fmt.Sprintf("an upload request of the local registry holds at most %d bytes; push the layer in chunks", maxUpload)})
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.ContentLength = int64(len(body))
+	return true
 }
 
 func bearerToken(r *http.Request) (string, bool) {

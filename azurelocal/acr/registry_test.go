@@ -1,12 +1,14 @@
 package acr_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -190,5 +192,22 @@ func TestCatalog(t *testing.T) {
 	}
 	if _, err := remote.Catalog(t.Context(), reg, as(t, nobody)...); err == nil {
 		t.Error("a principal without a role listed the catalog")
+	}
+}
+
+// TestConcurrentUploads: a client uploading several layers at once over one HTTP/2 connection,
+// as crane push does, finishes. The content store handles one upload at a time; a waiting upload
+// whose body was left unread held the connection's flow-control window, so the upload being
+// stored could not receive the rest of its body.
+func TestConcurrentUploads(t *testing.T) {
+	img, err := random.Image(4<<20, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	opts := append(as(t, pusher), remote.WithJobs(4), remote.WithContext(ctx))
+	if err := remote.Write(ref(t, registryHost+"/samples/layers:v1"), img, opts...); err != nil {
+		t.Fatalf("push of 4 layers of 4 MiB, 4 at a time: %v", err)
 	}
 }
