@@ -36,10 +36,7 @@ type PushOptions struct {
 	// Transport carries the requests. Default: remote.DefaultTransport, which honours
 	// HTTPS_PROXY and SSL_CERT_FILE, as `azimuth dev azure` prints them for the local ACR.
 	Transport http.RoundTripper
-	// Jobs is how many blobs are uploaded at once. Default: 1. The local ACR's blob store
-	// (go-containerregistry's registry) reads an upload's body under a lock, so two uploads on
-	// one HTTP/2 connection wait for each other's flow-control window and never finish; the
-	// image has two layers per platform, so one at a time costs little anywhere.
+	// Jobs is how many blobs are uploaded at once. Default: 4, as crane's.
 	Jobs int
 }
 
@@ -57,7 +54,7 @@ func Push(ctx context.Context, idx v1.ImageIndex, ref string, opts *PushOptions)
 		o.Transport = remote.DefaultTransport
 	}
 	if o.Jobs <= 0 {
-		o.Jobs = 1
+		o.Jobs = 4
 	}
 	tag, err := name.NewTag(ref)
 	if err != nil {
