@@ -60,6 +60,9 @@ var Hosts = []string{
 	"*.azurecr.us",
 	"*.azurecr.cn",
 	"dev.azure.com",
+	// Azure DevOps' entitlements and graph (azurelocal/devops): organization members and groups.
+	"vsaex.dev.azure.com",
+	"vssps.dev.azure.com",
 	"*.blob.core.windows.net",
 	"*.vault.azure.net",
 	"*.servicebus.windows.net",

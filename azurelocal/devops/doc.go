@@ -6,7 +6,8 @@
 // In docs/architecture.md's flow it stands where dev.azure.com stands, at the far end of the
 // arrow from internal/azure/devops: a client sends an Entra token it got for Azure DevOps'
 // resource (scope 499b84ac-1321-427f-aa17-267ca6975798/.default), a PAT, or an SSH key, and the
-// emulator decides as Azure DevOps does. The gateway routes dev.azure.com here; ssh.dev.azure.com
+// emulator decides as Azure DevOps does. The gateway routes dev.azure.com, vsaex.dev.azure.com
+// and vssps.dev.azure.com (Hosts) here; ssh.dev.azure.com
 // has a listener of its own (ServeSSH), which the connect-to map names for port 22. Clients
 // without a connect-to setting reach both through the local proxy (HTTPS_PROXY for git over
 // HTTPS; a CONNECT tunnel or ssh -p for SSH).
@@ -29,6 +30,23 @@
 //     https://dev.azure.com/{org}/_apis/ResourceAreas[/{areaId}] (anonymous): git's resource area,
 //     at the organization's URL. REST refusals are Azure DevOps' JSON error wrapper ($id, message,
 //     typeName, typeKey) with the messages and statuses below.
+//   - Organization members and groups (graph.go), as azimuth setup plan --apply, az devops and
+//     the Terraform provider call them, each with an api-version and an Entra token or PAT of a
+//     member of the organization:
+//     POST https://vsaex.dev.azure.com/{org}/_apis/serviceprincipalentitlements adds a service
+//     principal or managed identity of the organization's tenant by its object ID
+//     (servicePrincipal.originId, origin aad) and returns its entitlement with its subject
+//     descriptor; adding a member again returns the same. A refused principal (unknown, a user,
+//     another tenant) is 200 with isSuccess false and the reason in operationResult.errors.
+//     GET https://dev.azure.com/{org}/_apis/projects/{project name or ID}: the project and its ID.
+//     GET https://vssps.dev.azure.com/{org}/_apis/graph/descriptors/{project ID}: its scope
+//     descriptor. GET .../_apis/graph/groups[?scopeDescriptor=...]: Readers, Contributors and
+//     Project Administrators of the project (of every project without a scope), with their
+//     descriptors. PUT, GET and HEAD .../_apis/graph/memberships/{subject}/{group}: add (201,
+//     also when present) and check (200 or 404) a member of Readers or Contributors. Writes
+//     (the entitlement, PUT) need a Project Collection Administrator (the organization's
+//     administrators in the directory); they change the directory, and info/refs, pushes and
+//     statuses honour them at once.
 //
 // Authentication:
 //   - Authorization: Bearer with an Entra access token, verified with azurelocal/entra's
@@ -61,6 +79,13 @@
 //	                                            receive-pack advertisement, as Azure Repos sends it)
 //	upload-pack request without multi_ack   400 TF401041: The Git protocol sent is not as expected (Clients must support multi-ack.).
 //
+// The graph and entitlement APIs refuse in the JSON error wrapper: a non-administrator's write is
+// 403 "TF50309: The following account does not have sufficient permissions to complete the
+// operation: NAME. The following permissions are needed to perform this operation: ..."; an
+// unknown project 404 TF200016 (ProjectDoesNotExistWithNameException); an unknown organization
+// 404 TF400898; an unknown storage key, scope, group, subject or membership 404 with the
+// emulator's VS8600xx message (the codes Azure DevOps uses there are not documented).
+//
 // Every 401 carries WWW-Authenticate: Bearer authorization_uri=https://login.microsoftonline.com/TENANT,
 // Basic realm="https://dev.azure.com/" and TFS-Federated, and X-VSS-ResourceTenant, so that git
 // and Git Credential Manager retry with credentials; nothing redirects. Over SSH the same
@@ -78,11 +103,17 @@
 // KnownHostsLine gives the line a client trusts it with.
 //
 // Not emulated:
-//   - the REST API (_apis/...) beyond commit statuses and their route discovery: pull requests,
+//   - the REST API (_apis/...) beyond commit statuses, their route discovery and the graph and
+//     entitlement calls above: pull requests,
 //     pull request statuses, branch policies, the web UI; status IDs per commit only, targetUrl
 //     not checked, and statuses kept in memory (lost when the emulator stops);
 //   - the PAT scope vso.code_status (a PAT creates statuses with a write scope);
-//   - permissions other than the Readers and Contributors groups: no Project Administrators, no
+//   - the graph beyond those calls: no user entitlements, no group creation, no removal of
+//     members; descriptors are the emulator's own (subject type, a dot, base64url of the object
+//     ID or project ID), project IDs are derived from the names, and membership of Project
+//     Administrators is refused (400);
+//   - permissions other than the Readers and Contributors groups and Project Collection
+//     Administrators' right to add members: no Project Administrators, no
 //     per-repository or per-branch permissions, no deny, no access levels (Stakeholder, Basic);
 //   - PATs for all accessible organizations, PAT revocation, and scopes that give no Git access;
 //   - OAuth apps, Azure DevOps' own session tokens (System.AccessToken) and build identities;

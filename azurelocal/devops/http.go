@@ -22,6 +22,10 @@ const maxUploadPackRequest = 64 << 20
 // git-receive-pack, and the two services; and the REST API paths of rest.go (commit statuses and
 // the discovery azure-devops-go-api does). Anything else is 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := hostOf(r); h == EntitlementsHost || h == GraphHost {
+		s.serveOrgServices(w, r, h)
+		return
+	}
 	if s.serveREST(w, r) {
 		return
 	}

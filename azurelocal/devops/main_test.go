@@ -56,6 +56,10 @@ var (
 	stranger    = app{"stranger-app", "c96d688a-25ee-4986-8f13-ef7771f24e43", "c9e88313-ce7e-43bd-9955-fb1ea910eff5", tenantID}
 	orgOnly     = app{"org-only-app", "c437ed77-ad35-4e9e-abd6-58b850196227", "ab0c335c-e42d-44f9-b94b-75d8149cdab5", tenantID}
 	outsider    = app{"outsider-app", "37fddd0a-291b-49d7-9000-5d25ea598fb2", "7cd20148-46b3-4da4-9f20-7f169e29580e", otherTID}
+	// admin is a Project Collection Administrator of contoso; newcomer belongs nowhere until
+	// graph_test.go adds it.
+	admin    = app{"admin-app", "0b7c6a4e-8f0e-4f57-9a43-2d9d1c0f6a11", "e3b1f7a2-5c4d-4e8f-9a1b-7c2d3e4f5a61", tenantID}
+	newcomer = app{"newcomer-app", "9d2e4f61-3a5b-4c7d-8e9f-0a1b2c3d4e5f", "6f5e4d3c-2b1a-4098-8776-655443322110", tenantID}
 )
 
 type app struct{ name, clientID, objectID, tenant string }
@@ -74,7 +78,7 @@ func testDirectory(keys map[string]string) string {
 tenants: [{id: ` + tenantID + `}, {id: ` + otherTID + `}]
 subscriptions: [{id: ` + subID + `, tenant: ` + tenantID + `}]
 applications:
-` + appEntry(contributor) + appEntry(reader) + appEntry(stranger) + appEntry(orgOnly) + appEntry(outsider) + `
+` + appEntry(contributor) + appEntry(reader) + appEntry(stranger) + appEntry(orgOnly) + appEntry(outsider) + appEntry(admin) + appEntry(newcomer) + `
 users:
   - {name: ` + alice + `, objectId: 20e4ee1e-36db-4e1a-a889-6606110abd92, tenant: ` + tenantID + `}
   - {name: ` + bob + `, objectId: 145b617a-6a58-4ec9-adaf-2eaf62639ab6, tenant: ` + tenantID + `}
@@ -85,6 +89,7 @@ resources:
       subscription: ` + subID + `
       resourceGroup: devops
       members: [org-only-app]
+      administrators: [admin-app]
       projects:
         - name: ` + project + `
           repositories: [` + repo + `]

@@ -124,6 +124,8 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) bool {
 		s.serveLocations(w, r, parts[0])
 	case len(parts) >= 3 && len(parts) <= 4 && strings.EqualFold(parts[1], "_apis") && strings.EqualFold(parts[2], "ResourceAreas") && r.Method == http.MethodGet:
 		s.serveResourceAreas(w, r, parts[0], parts[3:])
+	case len(parts) == 4 && strings.EqualFold(parts[1], "_apis") && strings.EqualFold(parts[2], "projects"):
+		s.serveProject(w, r, parts[0], parts[3])
 	case statusesPath.MatchString(path):
 		m := statusesPath.FindStringSubmatch(path)
 		s.serveStatuses(w, r, m[1], m[2], m[3], m[4])

@@ -32,7 +32,7 @@ const (
 )
 
 // Hosts returns the host names the HTTP handler answers on; register each with the gateway.
-func Hosts() []string { return []string{Host} }
+func Hosts() []string { return []string{Host, EntitlementsHost, GraphHost} }
 
 // Files under the state directory.
 const (

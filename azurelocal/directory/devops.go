@@ -31,8 +31,12 @@ type DevOpsOrganization struct {
 	// Members are users, applications and managed identities (by name, principal or object ID, or
 	// client ID) that belong to the organization without a project group. Everyone in a project
 	// group belongs to the organization too, as adding someone to a project does in Azure DevOps.
-	Members  []string        `json:"members,omitempty"`
-	Projects []DevOpsProject `json:"projects,omitempty"`
+	Members []string `json:"members,omitempty"`
+	// Administrators are the members of Project Collection Administrators (named as in
+	// Members): they may add members to the organization and to project groups, through the
+	// REST API as azimuth setup plan --apply does. They are members of the organization too.
+	Administrators []string        `json:"administrators,omitempty"`
+	Projects       []DevOpsProject `json:"projects,omitempty"`
 	// PersonalAccessTokens are the users' PATs for this organization.
 	PersonalAccessTokens []PersonalAccessToken `json:"personalAccessTokens,omitempty"`
 	// SSHKeys are the users' SSH public keys for this organization.
@@ -167,6 +171,7 @@ type orgIndex struct {
 	name     string
 	tenant   string
 	members  map[string]DevOpsMember // by lower-case object ID
+	admins   map[string]bool         // lower-case object IDs of Project Collection Administrators
 	projects map[string]*projectIndex
 }
 
@@ -229,7 +234,7 @@ func (st *state) indexDevOps(spec Spec, v *validator) {
 		if org.Name != "" && !validOrgName(org.Name) {
 			v.addf("%s: name '%s' must be 1 to 50 letters, digits and hyphens, starting and ending with a letter or digit", where, org.Name)
 		}
-		oi := &orgIndex{name: org.Name, tenant: st.subscriptionTenant(org.Subscription), members: map[string]DevOpsMember{}, projects: map[string]*projectIndex{}}
+		oi := &orgIndex{name: org.Name, tenant: st.subscriptionTenant(org.Subscription), members: map[string]DevOpsMember{}, admins: map[string]bool{}, projects: map[string]*projectIndex{}}
 		if _, dup := st.devops.orgs[strings.ToLower(org.Name)]; !dup {
 			st.devops.orgs[strings.ToLower(org.Name)] = oi
 		}
@@ -248,6 +253,11 @@ func (st *state) indexDevOps(spec Spec, v *validator) {
 		}
 		for j, ref := range org.Members {
 			addMember(fmt.Sprintf("%s: members[%d]", where, j), ref)
+		}
+		for j, ref := range org.Administrators {
+			if m, ok := addMember(fmt.Sprintf("%s: administrators[%d]", where, j), ref); ok {
+				oi.admins[m.ObjectID] = true
+			}
 		}
 		for j, p := range org.Projects {
 			st.indexProject(v, fmt.Sprintf("%s: projects[%d] '%s'", where, j, p.Name), oi, p, addMember)

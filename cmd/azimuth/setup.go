@@ -179,10 +179,11 @@ azuredevops Providers), each once. Objects that use a secret get a note instead.
 
 Scopes are ARM IDs with --subscription and --resource-group (--resource-group-of NAME=GROUP for a
 resource elsewhere); otherwise they are looked up by name. With --apply, the plan is applied through
-Azure Resource Manager with the credential of AZURE_TENANT_ID, AZURE_CLIENT_ID and
-AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH): missing federated credentials and role
-assignments are created, existing ones reported as present; Azure DevOps groups are printed as az
-commands, not applied.`,
+Azure Resource Manager and Azure DevOps' REST API with the credential of AZURE_TENANT_ID,
+AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_CLIENT_CERTIFICATE_PATH): missing federated
+credentials, role assignments and Azure DevOps group memberships (with the organization
+entitlement; the credential must be a Project Collection Administrator) are created, existing ones
+reported as present.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runSetupPlan(cmd, &f) },
 	}
@@ -201,7 +202,7 @@ commands, not applied.`,
 	fs.StringVar(&f.opts.DefaultDecryptionServiceAccount, "default-decryption-service-account", "", "the controller's --default-decryption-service-account")
 	fs.StringArrayVar(&f.opts.SOPSKeys, "sops-key", nil, "Key Vault key (https://VAULT.vault.azure.net/keys/NAME) or vault the Kustomizations' SOPS files name; repeatable (-f reads it from SOPS files)")
 	fs.StringVar(&f.opts.ASONamespace, "aso-namespace", "", "namespace of the ASO resources; default: the service account's, and default for role assignments")
-	fs.BoolVar(&f.apply, "apply", false, "apply the plan through Azure Resource Manager (management.azure.com) with the credential of AZURE_* variables")
+	fs.BoolVar(&f.apply, "apply", false, "apply the plan through Azure Resource Manager (management.azure.com) and Azure DevOps (vsaex/vssps.dev.azure.com) with the credential of AZURE_* variables")
 	// How --apply reaches Azure, as the controller's flags of the same names.
 	fs.StringArrayVar(&f.network.connectTo, "connect-to", nil,
 		"with --apply, send connections for HOST:PORT to ADDR:PORT instead, as HOST:PORT:ADDR:PORT; repeatable; "+connectToEnv+" adds more")

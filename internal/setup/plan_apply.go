@@ -21,15 +21,17 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
-// ApplyOptions say how Apply reaches Azure Resource Manager.
+// ApplyOptions say how Apply reaches Azure Resource Manager and Azure DevOps.
 type ApplyOptions struct {
 	// Credential is the caller's: it needs to read the subscription's resources and identities,
 	// write federated credentials and role assignments (Owner, or User Access Administrator and
-	// Managed Identity Contributor). Required.
+	// Managed Identity Contributor), and, for Azure DevOps groups, be a Project Collection
+	// Administrator of the organization. Required.
 	Credential azcore.TokenCredential
 	// Subscription is where the resources and identities are. Required.
 	Subscription string
-	// Transport is how requests reach management.azure.com (connect-to map, CA, proxy).
+	// Transport is how requests reach management.azure.com and Azure DevOps (connect-to map,
+	// CA, proxy).
 	// Default: the environment's.
 	Transport *transport.Options
 	// Out receives a line per federated credential and role: created or present. Default: none.
@@ -41,8 +43,9 @@ var ErrApplyIncomplete = errors.New("part of the plan was not applied: see the l
 
 // Apply plans the objects with o, after looking up in ARM the resource groups of the resources
 // they name and the managed identities of the subscription (by client ID, with their principal
-// IDs), and creates the federated credentials and role assignments that are missing. What exists
-// is reported as present; Azure DevOps groups are printed as az commands, not applied.
+// IDs), and creates the federated credentials, role assignments and Azure DevOps group
+// memberships (with the organization entitlement they need) that are missing. What exists is
+// reported as present.
 func Apply(ctx context.Context, objects []unstructured.Unstructured, o PlanOptions, ao ApplyOptions) (*Plan, error) {
 	if ao.Credential == nil || !guid.MatchString(ao.Subscription) {
 		return nil, fmt.Errorf("applying the plan needs a credential and --subscription, the subscription ID (a GUID)")
@@ -56,7 +59,7 @@ func Apply(ctx context.Context, objects []unstructured.Unstructured, o PlanOptio
 		return nil, err
 	}
 	copts := &arm.ClientOptions{ClientOptions: policy.ClientOptions{Transport: &http.Client{Transport: rt}}}
-	a := &applier{sub: ao.Subscription, out: out}
+	a := &applier{sub: ao.Subscription, out: out, devops: &devopsClient{http: &http.Client{Transport: rt}, cred: ao.Credential}}
 	if a.resources, err = armresources.NewClient(ao.Subscription, ao.Credential, copts); err != nil {
 		return nil, err
 	}
@@ -97,6 +100,7 @@ type applier struct {
 	identities *armmsi.UserAssignedIdentitiesClient
 	fics       *armmsi.FederatedIdentityCredentialsClient
 	roles      *armauthorization.RoleAssignmentsClient
+	devops     *devopsClient
 }
 
 // lookup finds the resource group of each resource of the subscription an object may name, and
@@ -203,17 +207,10 @@ func (a *applier) federate(ctx context.Context, f PlanFederation) bool {
 
 // grant creates the role assignment, named after its scope, role and principal so that a second
 // apply finds it; an assignment of the same role to the same principal under another name
-// (RoleAssignmentExists) is present too. Azure DevOps groups are printed, not applied.
+// (RoleAssignmentExists) is present too. Azure DevOps groups go to grantDevOps.
 func (a *applier) grant(ctx context.Context, g PlanGrant) bool {
 	if g.Integration == "devops" {
-		text, err := Grant(g.GrantSpec, AZ)
-		if err != nil {
-			a.report("Azure DevOps group "+g.Group+" of "+g.Organization+"/"+g.Project, "failed: "+err.Error())
-			return false
-		}
-		a.report(fmt.Sprintf("Azure DevOps group %s of %s/%s for %s", g.Group, g.Organization, g.Project, g.principalName()),
-			"not applied (Azure DevOps is not managed through ARM); run:\n"+text)
-		return true
+		return a.grantDevOps(ctx, g)
 	}
 	role := Roles[g.Integration]
 	what := fmt.Sprintf("role %s for %s on %s", role.Name, g.principalName(), g.Resource)

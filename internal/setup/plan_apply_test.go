@@ -20,16 +20,17 @@ import (
 // application without any role on ARM, the identity team-denied (no role, no federated
 // credential) and the controller's identity (AcrPull on the registry already).
 const (
-	localSub      = "9500bbc1-08e9-41a1-a586-73f24f82e037"
-	localTenant   = "2e811126-9388-40f9-a8e4-23ac7e094717"
-	adminID       = "5c82d981-a915-4b79-942b-b4b22e53332a"
-	adminSecret   = "azimuth-local-admin-secret-do-not-use-elsewhere"
-	appID         = "7e477dda-4b8a-4ab6-9bc6-71e64b817cd3"
-	appSecret     = "azimuth-local-secret-do-not-use-elsewhere"
-	deniedID      = "bca54e62-4c56-40ce-9b34-044a9a5f57b4"
-	controllerMI  = "213d8012-7eed-4f6d-a0db-54570c6d6f89"
-	localIssuer   = "https://issuer.cluster.local/"
-	localRegistry = "/subscriptions/" + localSub + "/resourceGroups/flux/providers/Microsoft.ContainerRegistry/registries/azimuthlocal"
+	localSub        = "9500bbc1-08e9-41a1-a586-73f24f82e037"
+	localTenant     = "2e811126-9388-40f9-a8e4-23ac7e094717"
+	adminID         = "5c82d981-a915-4b79-942b-b4b22e53332a"
+	adminSecret     = "azimuth-local-admin-secret-do-not-use-elsewhere"
+	appID           = "7e477dda-4b8a-4ab6-9bc6-71e64b817cd3"
+	appSecret       = "azimuth-local-secret-do-not-use-elsewhere"
+	deniedID        = "bca54e62-4c56-40ce-9b34-044a9a5f57b4"
+	deniedPrincipal = "7ad5fd23-e69a-48d2-92ba-7ec7e2105c52"
+	controllerMI    = "213d8012-7eed-4f6d-a0db-54570c6d6f89"
+	localIssuer     = "https://issuer.cluster.local/"
+	localRegistry   = "/subscriptions/" + localSub + "/resourceGroups/flux/providers/Microsoft.ContainerRegistry/registries/azimuthlocal"
 )
 
 // applyObjects are a tenant acting as team-denied (a registry, an event hub, a key, an Azure
@@ -116,8 +117,7 @@ func TestApply(t *testing.T) {
 		"role Key Vault Crypto User for team-denied on the key sops of the vault azimuth-local: created",
 		// The controller's AcrPull is in the directory under another name: RoleAssignmentExists.
 		"role AcrPull for flux-controller on the registry azimuthlocal: present",
-		"Azure DevOps group Readers of azimuth-local/fleet for team-denied: not applied",
-		"az devops security group membership add",
+		"Azure DevOps group Readers of azimuth-local/fleet for team-denied: created",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q:\n%s", want, report)
@@ -126,7 +126,7 @@ func TestApply(t *testing.T) {
 	spec := dir.Spec()
 	var scopes []string
 	for _, ra := range spec.RoleAssignments {
-		if strings.EqualFold(ra.Principal, "7ad5fd23-e69a-48d2-92ba-7ec7e2105c52") || ra.Principal == "team-denied" || ra.Principal == deniedID {
+		if strings.EqualFold(ra.Principal, deniedPrincipal) || ra.Principal == "team-denied" || ra.Principal == deniedID {
 			scopes = append(scopes, ra.Scope)
 		}
 	}
@@ -138,13 +138,17 @@ func TestApply(t *testing.T) {
 			t.Errorf("team-denied's federated credentials: %+v", mi.FederatedCredentials)
 		}
 	}
+	// Azure DevOps took team-denied into the organization and the project's Readers.
+	if _, ok := dir.DevOpsMember("azimuth-local", deniedPrincipal); !ok || !dir.DevOpsInGroup("azimuth-local", "fleet", directory.DevOpsReaders, deniedPrincipal) {
+		t.Errorf("team-denied is not a Reader of azimuth-local/fleet: %+v", dir.Spec().Resources.DevOpsOrganizations)
+	}
 
 	out.Reset()
 	if _, err := Apply(t.Context(), objects, o, ao); err != nil {
 		t.Fatalf("second apply: %v\n%s", err, out.String())
 	}
-	if again := out.String(); strings.Contains(again, "created") || strings.Count(again, ": present") != 5 {
-		t.Errorf("a second apply must find all five present:\n%s", again)
+	if again := out.String(); strings.Contains(again, "created") || strings.Count(again, ": present") != 6 {
+		t.Errorf("a second apply must find all six present:\n%s", again)
 	}
 }
 
@@ -175,6 +179,9 @@ func TestApplyExplainsRefusalsAndMissingResources(t *testing.T) {
 		"no registry named nosuchreg in subscription " + localSub,
 		"failed: AuthorizationFailed (HTTP 403): the credential of AZURE_CLIENT_ID needs Managed Identity Contributor on the identity",
 		"failed: AuthorizationFailed (HTTP 403): the credential of AZURE_CLIENT_ID needs Owner or User Access Administrator on " + localRegistry,
+		// flux-secret-app reads azimuth-local/fleet but administers nothing there.
+		"Azure DevOps group Readers of azimuth-local/fleet for team-denied: failed: adding it to the organization: TF50309",
+		"(HTTP 403): the credential of AZURE_CLIENT_ID needs Project Collection Administrator of azimuth-local",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("the report lacks %q:\n%s", want, report)
