@@ -8,15 +8,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/azimuth-gitops/azimuth/internal/testenv"
 )
 
 // The tests share one control plane and run one after the other (no t.Parallel): the CRDs are
 // cluster-scoped, and an install relabels them.
-func TestMain(m *testing.M) { testenv.Main(m) }
+// The manager of TestControllerRunsUnderItsRBAC logs nowhere: its failures show in the objects'
+// conditions.
+func TestMain(m *testing.M) {
+	ctrllog.SetLogger(logr.Discard())
+	testenv.Main(m)
+}
 
 // warnings collects the API server's warnings, such as Pod Security's.
 type warnings struct {
