@@ -168,7 +168,7 @@ type planFlags struct {
 func newSetupPlanCmd() *cobra.Command {
 	var f planFlags
 	cmd := &cobra.Command{
-		Use:   "plan (--from-cluster [-n NS] | -f FILE_OR_DIR...) --issuer URL [--subscription ID --resource-group RG] [--apply]",
+		Use:   "plan (--from-cluster [-n NS] | -f FILE_OR_DIR... --issuer URL) [--subscription ID --resource-group RG] [--apply]",
 		Short: "Print (or apply) the least privilege for every Flux object of a cluster: federated credentials, roles, Azure DevOps groups",
 		Long: `Read the Flux objects of a cluster (--from-cluster, every namespace or -n) or of manifests (-f), and
 print the least-privilege plan for all of them at once: one federated credential per service account
@@ -192,7 +192,7 @@ reported as present.`,
 	fs.BoolVar(&f.fromCluster, "from-cluster", false, "read the objects from the cluster of the kubeconfig")
 	fs.StringVarP(&f.namespace, "namespace", "n", "", "with --from-cluster, read this namespace only; default: every namespace")
 	fs.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file; default: $KUBECONFIG or ~/.kube/config")
-	fs.StringVar(&f.opts.Issuer, "issuer", "", "the cluster's OIDC issuer URL, exactly as its tokens spell it (required when an object names a service account)")
+	fs.StringVar(&f.opts.Issuer, "issuer", "", "the cluster's OIDC issuer URL, exactly as its tokens spell it (required when an object names a service account); with --from-cluster, default: the API server's /.well-known/openid-configuration")
 	fs.StringVar(&f.opts.Subscription, "subscription", "", "subscription ID of the resources and identities; default: looked up")
 	fs.StringVar(&f.opts.ResourceGroup, "resource-group", "", "resource group of the resources; default: looked up")
 	fs.StringArrayVar(&f.groupsOf, "resource-group-of", nil, "NAME=GROUP: the resource group of the registry, storage account, vault or Event Hubs namespace NAME; repeatable")
@@ -250,6 +250,15 @@ func runSetupPlan(cmd *cobra.Command, f *planFlags) error {
 			return err
 		}
 		f.opts.Controller = controller
+		if f.opts.Issuer == "" {
+			cfg, _, err := kubeRESTConfig(f.kubeconfig)
+			if err != nil {
+				return err
+			}
+			if f.opts.Issuer, err = setup.ClusterIssuer(cmd.Context(), cfg); err != nil {
+				return err
+			}
+		}
 	} else if m, err = setup.ReadManifests(f.files...); err != nil {
 		return err
 	}

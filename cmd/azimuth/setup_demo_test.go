@@ -51,8 +51,9 @@ func TestSetupPlanFixesTeamDenied(t *testing.T) {
 	t.Setenv("AZURE_CLIENT_ID", planAdminID)
 	t.Setenv("AZURE_CLIENT_SECRET", planAdminSecret)
 	t.Setenv(connectToEnv, strings.Join(s.Env.Azure.ConnectTo(), ","))
+	// No --issuer: the plan reads it from the API server's OpenID configuration.
 	args := []string{"setup", "plan", "--from-cluster", "-n", ns, "--kubeconfig", s.Env.Kube.Kubeconfig,
-		"--issuer", s.Env.Kube.IssuerURL, "--subscription", planSubscription, "--sops-key", demoSOPSKey, "--ca-file", caFile, "--apply"}
+		"--subscription", planSubscription, "--sops-key", demoSOPSKey, "--ca-file", caFile, "--apply"}
 	out, _, err := run(ctx, args...)
 	t.Logf("setup plan --apply:\n%s", out)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -128,12 +129,9 @@ func runToken(cmd *cobra.Command, o tokenOptions, flags *identityFlags) error {
 // kubeClient reads the kubeconfig as kubectl does and returns a client and the namespace to use:
 // the given one, else the current context's.
 func kubeClient(kubeconfig, namespace string) (client.Client, string, error) {
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	rules.ExplicitPath = kubeconfig
-	config := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
-	restConfig, err := config.ClientConfig()
+	restConfig, config, err := kubeRESTConfig(kubeconfig)
 	if err != nil {
-		return nil, "", fmt.Errorf("reading the kubeconfig (set --kubeconfig or KUBECONFIG): %w", err)
+		return nil, "", err
 	}
 	if namespace == "" {
 		if namespace, _, err = config.Namespace(); err != nil {
@@ -145,6 +143,18 @@ func kubeClient(kubeconfig, namespace string) (client.Client, string, error) {
 		return nil, "", fmt.Errorf("connecting to the cluster: %w", err)
 	}
 	return c, namespace, nil
+}
+
+// kubeRESTConfig reads the kubeconfig file (default: $KUBECONFIG or ~/.kube/config).
+func kubeRESTConfig(kubeconfig string) (*rest.Config, clientcmd.ClientConfig, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = kubeconfig
+	config := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{})
+	restConfig, err := config.ClientConfig()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the kubeconfig (set --kubeconfig or KUBECONFIG): %w", err)
+	}
+	return restConfig, config, nil
 }
 
 // scopeNames are the short names --scope accepts, in the order the help lists them.

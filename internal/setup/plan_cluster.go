@@ -2,6 +2,7 @@ package setup
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -11,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrlclient "sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -97,4 +100,45 @@ func readController(ctx context.Context, c ctrlclient.Reader) (KnownIdentity, er
 		return KnownIdentity{}, fmt.Errorf("reading the controller's Deployment %s: %w", key, err)
 	}
 	return KnownIdentity{}, nil
+}
+
+// maxDiscovery bounds the OpenID configuration ClusterIssuer reads.
+const maxDiscovery = 64 << 10
+
+// ClusterIssuer reads the cluster's service account issuer from its API server's OpenID
+// configuration (/.well-known/openid-configuration), spelled exactly as its tokens carry it:
+// the federated credentials must name it byte for byte. The discovery document is served to
+// authenticated users by default; a refusal says to pass --issuer.
+func ClusterIssuer(ctx context.Context, cfg *rest.Config) (string, error) {
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return "", err
+	}
+	rc, err := rest.RESTClientForConfigAndClient(withoutGroup(cfg), hc)
+	if err != nil {
+		return "", err
+	}
+	body, err := rc.Get().AbsPath("/.well-known/openid-configuration").DoRaw(ctx)
+	if err != nil {
+		return "", fmt.Errorf("reading the cluster's OpenID configuration (/.well-known/openid-configuration) for its issuer: %w; pass --issuer (on AKS: az aks show --query oidcIssuerProfile.issuerUrl)", err)
+	}
+	if len(body) > maxDiscovery {
+		return "", fmt.Errorf("the cluster's OpenID configuration is over %d bytes; pass --issuer", maxDiscovery)
+	}
+	var doc struct {
+		Issuer string `json:"issuer"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || doc.Issuer == "" {
+		return "", fmt.Errorf("the cluster's OpenID configuration names no issuer; pass --issuer")
+	}
+	return doc.Issuer, nil
+}
+
+// withoutGroup is cfg for requests outside an API group, as discovery paths are.
+func withoutGroup(cfg *rest.Config) *rest.Config {
+	c := rest.CopyConfig(cfg)
+	c.GroupVersion = &schema.GroupVersion{}
+	c.APIPath = "/"
+	c.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	return c
 }
