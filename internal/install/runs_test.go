@@ -2,12 +2,6 @@ package install
 
 import (
 	"context"
-	"net/http/cgi"
-	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -45,7 +39,7 @@ func TestControllerRunsUnderItsRBAC(t *testing.T) {
 			tenant := uniqueNamespace("tenant-")
 			kube := adminClient(t, f.env)
 			create(t, kube, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenant}})
-			repo := gitServer(t, map[string]string{"deploy/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  k: v\n"})
+			repo := testenv.ServeGit(t, map[string]string{"deploy/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  k: v\n"})
 
 			opts := manager.Options{LeaderElection: true, LeaderElectionNamespace: ns}
 			if tc.components != nil {
@@ -157,31 +151,4 @@ func waitCondition[T interface {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-}
-
-// gitServer serves a repository of files on branch main with git's own http-backend.
-func gitServer(t *testing.T, files map[string]string) string {
-	t.Helper()
-	execPath, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Fatalf("git: %v", err)
-	}
-	root := t.TempDir()
-	work := filepath.Join(root, "work")
-	for name, content := range files {
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(work, name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(work, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	testenv.Git(t, work, "init", "-q", "-b", "main")
-	testenv.Git(t, work, "add", ".")
-	testenv.Git(t, work, "commit", "-q", "-m", "init")
-	testenv.Git(t, root, "clone", "-q", "--bare", work, "repo.git")
-	srv := httptest.NewServer(&cgi.Handler{Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}})
-	t.Cleanup(srv.Close)
-	return srv.URL + "/repo.git"
 }

@@ -3,10 +3,7 @@ package manager_test
 import (
 	"context"
 	"io/fs"
-	"net/http/cgi"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,32 +92,6 @@ func start(t *testing.T, env *testenv.Env, opts manager.Options) *running {
 	return r
 }
 
-// gitServer serves bare repositories with git's http-backend.
-func gitServer(t *testing.T, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	execPath, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Skipf("git: %v", err)
-	}
-	work := filepath.Join(root, "work")
-	for name, content := range files {
-		os.MkdirAll(filepath.Dir(filepath.Join(work, name)), 0o755)
-		if err := os.WriteFile(filepath.Join(work, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	testenv.Git(t, work, "init", "-q", "-b", "main")
-	testenv.Git(t, work, "add", ".")
-	testenv.Git(t, work, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "init")
-	testenv.Git(t, root, "clone", "-q", "--bare", work, "repo.git")
-	backend := &cgi.Handler{Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}
-	srv := httptest.NewServer(backend)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/repo.git"
-}
-
 func gitRepository(ns, name, url string, labels map[string]string) *sourcev1.GitRepository {
 	return &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: labels},
 		Spec: sourcev1.GitRepositorySpec{URL: url, Reference: &sourcev1.GitRepositoryRef{Branch: "main"}, Interval: metav1.Duration{Duration: time.Hour}}}
@@ -174,7 +145,7 @@ func files(t *testing.T, m *running) int {
 func TestShards(t *testing.T) {
 	env, c := setup(t)
 	ns := testenv.Namespace(t, c, "shards-")
-	url := gitServer(t, map[string]string{
+	url := testenv.ServeGit(t, map[string]string{
 		"a/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-a\ndata:\n  k: a\n",
 		"b/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-b\ndata:\n  k: b\n",
 	})
@@ -241,7 +212,7 @@ func TestShards(t *testing.T) {
 func TestLeaderFailover(t *testing.T) {
 	env, c := setup(t)
 	ns := testenv.Namespace(t, c, "leader-")
-	url := gitServer(t, map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"})
+	url := testenv.ServeGit(t, map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"})
 	const lease = 3 * time.Second
 	// A leader that died: its lease stays valid for lease from now.
 	now := metav1.NewMicroTime(time.Now())

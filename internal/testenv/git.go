@@ -2,8 +2,12 @@ package testenv
 
 import (
 	"context"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -27,4 +31,47 @@ func Git(t testing.TB, dir string, args ...string) string {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// GitHTTPBackend is git's own smart HTTP server (git-http-backend, as CGI) for the bare
+// repositories under root, every one exported.
+func GitHTTPBackend(t testing.TB, root string) http.Handler {
+	t.Helper()
+	execPath, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatalf("git --exec-path: %v", err)
+	}
+	return &cgi.Handler{Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}
+}
+
+// BareRepo commits files (path → content) on branch main in a work tree root/NAME-work, clones
+// it bare to root/NAME.git, and returns the work tree, to commit more from.
+func BareRepo(t testing.TB, root, name string, files map[string]string) string {
+	t.Helper()
+	work := filepath.Join(root, name+"-work")
+	for path, content := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(work, path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(work, path), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Git(t, root, "init", "-q", "-b", "main", work)
+	Git(t, work, "add", ".")
+	Git(t, work, "commit", "-q", "-m", "initial")
+	Git(t, root, "clone", "-q", "--bare", work, name+".git")
+	return work
+}
+
+// ServeGit serves a repository of files on branch main with git's http-backend until t ends,
+// and returns its URL.
+func ServeGit(t testing.TB, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	BareRepo(t, root, "repo", files)
+	srv := httptest.NewServer(GitHTTPBackend(t, root))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/repo.git"
 }

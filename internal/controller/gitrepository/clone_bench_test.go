@@ -2,7 +2,6 @@ package gitrepository
 
 import (
 	"fmt"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -88,12 +87,7 @@ func benchRepository(b *testing.B, n int) string {
 	testenv.Git(b, work, "add", ".")
 	testenv.Git(b, work, "commit", "-q", "-m", "apps")
 	testenv.Git(b, root, "clone", "-q", "--bare", work, "fleet.git")
-	execPath, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(&cgi.Handler{Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}})
+	srv := httptest.NewServer(testenv.GitHTTPBackend(b, root))
 	b.Cleanup(srv.Close)
 	return srv.URL + "/fleet.git"
 }

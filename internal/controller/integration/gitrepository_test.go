@@ -3,10 +3,8 @@ package integration_test
 import (
 	"bytes"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -48,12 +46,7 @@ type gitServer struct {
 func startGitServer(t *testing.T, user, password string) *gitServer {
 	t.Helper()
 	s := &gitServer{root: t.TempDir()}
-	execPath, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend := &cgi.Handler{Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env: []string{"GIT_PROJECT_ROOT=" + s.root, "GIT_HTTP_EXPORT_ALL=1"}}
+	backend := testenv.GitHTTPBackend(t, s.root)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if user != "" {
 			if u, p, ok := r.BasicAuth(); !ok || u != user || p != password {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -62,12 +61,7 @@ func startPushServer(t *testing.T, files map[string]string, canPush bool) *pushS
 	testenv.Git(t, root, "clone", "-q", "--bare", work, "repo.git")
 	s := &pushServer{bare: filepath.Join(root, "repo.git")}
 	testenv.Git(t, s.bare, "config", "http.receivepack", "true")
-	execPath, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	backend := &cgi.Handler{Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}
+	backend := testenv.GitHTTPBackend(t, root)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != gitUser || p != gitPassword {
 			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
