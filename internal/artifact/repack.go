@@ -3,13 +3,13 @@ package artifact
 import (
 	"archive/tar"
 	"bufio"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
+	"sync"
 
-	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/azimuth-gitops/azimuth/internal/inflate"
 )
 
 // RepackOptions say what Repack leaves out and what it accepts. Nil means no ignore rules and
@@ -158,17 +158,17 @@ func newRepacker(ignore Ignore, limits Limits, tw *tar.Writer) *repacker {
 }
 
 func (r *repacker) run(src io.Reader) error {
-	br := bufio.NewReaderSize(src, 64<<10)
-	gz, err := kgzip.NewReader(br)
-	if err != nil {
-		if errors.Is(err, gzip.ErrHeader) || errors.Is(err, kgzip.ErrHeader) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+	gz := inflaters.Get().(*inflate.Reader)
+	defer inflaters.Put(gz)
+	if err := gz.Reset(src); err != nil {
+		if errors.Is(err, inflate.ErrHeader) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 			return fmt.Errorf("the layer is not a gzipped tarball: %w", err)
 		}
 		return err
 	}
-	gz.Multistream(false)
-	m := &members{gz: gz, br: br}
-	expanded := &limitedReader{r: m, left: r.limits.MaxSize, err: r.exceeded("MaxSize")}
+	// Member after member; data after the last that is not gzip ends the stream rather than
+	// failing it, as it did when extraction stopped at the tarball's end (gz.Trailing).
+	expanded := &limitedReader{r: gz, left: r.limits.MaxSize, err: r.exceeded("MaxSize")}
 	tr := tar.NewReader(expanded)
 	for {
 		hdr, err := tr.Next()
@@ -193,7 +193,7 @@ func (r *repacker) run(src io.Reader) error {
 				break
 			}
 		}
-		if err == io.EOF && m.trailing {
+		if err == io.EOF && gz.Trailing() {
 			return r.change()
 		}
 		if err == io.EOF {
@@ -239,37 +239,5 @@ func (r *repacker) count() error {
 	return nil
 }
 
-// members reads a gzip stream member after member, as gzip's multistream mode does, except
-// that data after the last member which is not gzip ends the stream rather than failing it, as
-// it did when extraction stopped at the tarball's end; it is read to its end all the same.
-type members struct {
-	gz       *kgzip.Reader
-	br       *bufio.Reader
-	trailing bool // data that is not gzip came after the last member
-}
-
-func (m *members) Read(p []byte) (int, error) {
-	for {
-		n, err := m.gz.Read(p)
-		if err != io.EOF {
-			return n, err
-		}
-		if n > 0 {
-			return n, nil
-		}
-		switch err := m.gz.Reset(m.br); {
-		case err == io.EOF:
-			return 0, io.EOF
-		case err == nil:
-			m.gz.Multistream(false)
-		case errors.Is(err, gzip.ErrHeader), errors.Is(err, kgzip.ErrHeader), errors.Is(err, gzip.ErrChecksum), errors.Is(err, kgzip.ErrChecksum), errors.Is(err, io.ErrUnexpectedEOF):
-			if _, err := io.Copy(io.Discard, m.br); err != nil {
-				return 0, err
-			}
-			m.trailing = true
-			return 0, io.EOF
-		default:
-			return 0, err
-		}
-	}
-}
+// inflaters keep decompressors, and their buffers, from one layer to the next.
+var inflaters = sync.Pool{New: func() any { return new(inflate.Reader) }}
