@@ -14,9 +14,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	kgzip "github.com/klauspost/compress/gzip"
-
 	"github.com/azimuth-gitops/azimuth/api/meta"
+	"github.com/azimuth-gitops/azimuth/internal/inflate"
 )
 
 // DigestError is an artifact whose bytes do not match the digest its source published: the
@@ -78,11 +77,10 @@ func Fetch(ctx context.Context, client *http.Client, a *meta.Artifact, dir strin
 }
 
 func unpack(r io.Reader, dir string, l Limits) error {
-	gz, err := kgzip.NewReader(r)
+	gz, err := inflate.NewReader(r)
 	if err != nil {
 		return fmt.Errorf("not a gzipped tarball: %w", err)
 	}
-	defer gz.Close()
 	tr := tar.NewReader(&limitedReader{r: gz, left: l.MaxSize, err: &LimitError{Limit: "MaxSize", Max: l.MaxSize}})
 	var entries int64
 	for {

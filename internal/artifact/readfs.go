@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	kgzip "github.com/klauspost/compress/gzip"
+	"github.com/azimuth-gitops/azimuth/internal/inflate"
 )
 
 // ReadFS reads an artifact (a gzipped tarball) into memory as an fs.FS of its regular files and
@@ -23,7 +23,7 @@ func ReadFS(r io.Reader, maxSize int64) (fs.FS, error) {
 		defaults := Limits{}
 		maxSize = defaults.withDefaults().MaxSize
 	}
-	gz, err := kgzip.NewReader(r)
+	gz, err := inflate.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("reading the artifact: %w", err)
 	}

@@ -12,11 +12,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	kgzip "github.com/klauspost/compress/gzip"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/internal/bucket"
+	"github.com/azimuth-gitops/azimuth/internal/inflate"
 )
 
 // The index of the stored artifact is kept beside it, in a hidden directory that the artifact
@@ -96,11 +96,10 @@ func (r *Reconciler) reuse(ctx context.Context, obj *sourcev1.Bucket, dir string
 // extract writes the regular files of the tarball r that names lists to dir, and returns the
 // index of those written.
 func extract(r io.Reader, dir string, names bucket.Index) (bucket.Index, error) {
-	gz, err := kgzip.NewReader(r)
+	gz, err := inflate.NewReader(r)
 	if err != nil {
 		return nil, err
 	}
-	defer gz.Close()
 	have := bucket.Index{}
 	tr := tar.NewReader(gz)
 	for {
