@@ -9,11 +9,11 @@ import (
 
 const (
 	windowSize = 32 << 10 // the farthest a match reaches back
-	outSize    = windowSize + 256<<10
+	outSize    = windowSize + 96<<10
 	// A symbol is decoded only while this much room is left: the longest match, copied 8
 	// bytes at a time, or a few literals.
 	outSlack = 258 + 8
-	inSize   = 64 << 10
+	inSize   = 32 << 10
 )
 
 // The decoder's states between blocks.

@@ -488,3 +488,43 @@ func BenchmarkInflate(b *testing.B) {
 		})
 	}
 }
+
+// A Reader reset after a failure, or in the middle of a stream, reads the next stream whole:
+// nothing of the last one (history, tables, buffered input) leaks into it.
+func TestResetForgetsTheLastStream(t *testing.T) {
+	s := samples()
+	good := gzipped(t, s["yaml"], gzip.Header{})
+	corrupt := bytes.Clone(gzipped(t, s["hex"], gzip.Header{}))
+	corrupt[len(corrupt)/2] ^= 0xff
+	z := new(Reader)
+	for i, c := range []struct {
+		stream []byte
+		read   int // bytes to read before the next Reset, -1 for all
+		want   []byte
+	}{
+		{corrupt, -1, nil},
+		{good, -1, s["yaml"]},
+		{gzipped(t, s["periods"], gzip.Header{}), 70000, nil},
+		{good, -1, s["yaml"]},
+	} {
+		if err := z.Reset(bytes.NewReader(c.stream)); err != nil {
+			t.Fatal(err)
+		}
+		if c.read >= 0 {
+			if _, err := io.ReadFull(z, make([]byte, c.read)); err != nil {
+				t.Fatalf("stream %d: %v", i, err)
+			}
+			continue
+		}
+		got, err := io.ReadAll(z)
+		if c.want == nil {
+			if err == nil {
+				t.Fatalf("stream %d: a corrupt stream read without error", i)
+			}
+			continue
+		}
+		if err != nil || !bytes.Equal(got, c.want) {
+			t.Fatalf("stream %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+}
