@@ -303,16 +303,9 @@ decode:
 	for op <= limit {
 		// Refill to 56 bits or more.
 		if iend-ip >= 8 {
-			bits |= binary.LittleEndian.Uint64(in[ip:]) << nbits
-			ip += int(63-nbits) >> 3
-			nbits |= 56
-		} else {
-			d.ip, d.bits, d.nbits = ip, bits, nbits
-			ended = !d.refillSlow()
-			ip, iend, bits, nbits = d.ip, d.iend, d.bits, d.nbits
-			if ended {
-				break
-			}
+			ip, bits, nbits = refill8(in, ip, bits, nbits)
+		} else if ip, iend, bits, nbits, ended = d.refillSlowAt(ip, bits, nbits); ended {
+			break
 		}
 
 		// Literals come in runs: take them while the bits last, one or two an entry (a
@@ -333,16 +326,9 @@ decode:
 		// leaves e as it is: it adds bits above those e was looked up with.
 		if nbits < 48 {
 			if iend-ip >= 8 {
-				bits |= binary.LittleEndian.Uint64(in[ip:]) << nbits
-				ip += int(63-nbits) >> 3
-				nbits |= 56
-			} else {
-				d.ip, d.bits, d.nbits = ip, bits, nbits
-				ended = !d.refillSlow()
-				ip, iend, bits, nbits = d.ip, d.iend, d.bits, d.nbits
-				if ended {
-					break
-				}
+				ip, bits, nbits = refill8(in, ip, bits, nbits)
+			} else if ip, iend, bits, nbits, ended = d.refillSlowAt(ip, bits, nbits); ended {
+				break
 			}
 		}
 		if e&entryLink != 0 {
@@ -502,12 +488,26 @@ func (d *decoder) need(n uint) error {
 // fillBits makes d.bits hold 56 bits or more, or all that is left of the stream.
 func (d *decoder) fillBits() {
 	if d.iend-d.ip >= 8 {
-		d.bits |= binary.LittleEndian.Uint64(d.in[d.ip:]) << d.nbits
-		d.ip += int(63-d.nbits) >> 3
-		d.nbits |= 56
+		d.ip, d.bits, d.nbits = refill8(d.in, d.ip, d.bits, d.nbits)
 		return
 	}
 	d.refillSlow()
+}
+
+// refill8 ORs the 8 bytes at in[ip] into bits above its nbits and counts the whole bytes that
+// fit, leaving 56 to 63 bits: no branch per byte. The bytes it ORs in but does not count are
+// the next ones, which the next refill ORs in again at the same place.
+func refill8(in *[inSize]byte, ip int, bits uint64, nbits uint) (int, uint64, uint) {
+	bits |= binary.LittleEndian.Uint64(in[ip:]) << nbits
+	return ip + int(63-nbits)>>3, bits, nbits | 56
+}
+
+// refillSlowAt is refillSlow for huffman's local copy of the stream's state: it reports
+// whether src has ended short of 56 bits.
+func (d *decoder) refillSlowAt(ip int, bits uint64, nbits uint) (int, int, uint64, uint, bool) {
+	d.ip, d.bits, d.nbits = ip, bits, nbits
+	ended := !d.refillSlow()
+	return d.ip, d.iend, d.bits, d.nbits, ended
 }
 
 // refillSlow refills near the end of in: byte by byte, reading src when in is used up. It
