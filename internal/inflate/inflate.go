@@ -309,7 +309,7 @@ decode:
 		}
 
 		// Literals come in runs: take them while the bits last, one or two an entry (a
-		// root entry takes 11 bits at most). At most 63 bits' worth, within the slack.
+		// root entry takes litRootBits at most). At most 63 bits' worth, within the slack.
 		e := lit[bits&(1<<litRootBits-1)]
 		for e&entryLiteral != 0 {
 			bits >>= e & 63

@@ -9,6 +9,9 @@ import (
 	"hash/crc32"
 	"io"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -527,6 +530,31 @@ func TestResetForgetsTheLastStream(t *testing.T) {
 		}
 		if err != nil || !bytes.Equal(got, c.want) {
 			t.Fatalf("stream %d: %d bytes, %v", i, len(got), err)
+		}
+	}
+}
+
+// GNU gzip's deflate, another implementation than Go's and klauspost's, at its fastest, its
+// default and its best levels, with its header (a name and a time).
+func TestInflatesGNUGzip(t *testing.T) {
+	path, err := exec.LookPath("gzip")
+	if err != nil {
+		t.Fatalf("GNU gzip, part of every Debian system, is not installed: %v", err)
+	}
+	for name, data := range samples() {
+		for _, level := range []string{"-1", "-6", "-9"} {
+			file := filepath.Join(t.TempDir(), name+".yaml")
+			if err := os.WriteFile(file, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(path, "-c", "-N", level, file).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, trailing, err := gunzip(iotest.HalfReader(bytes.NewReader(out)))
+			if err != nil || trailing || !bytes.Equal(got, data) {
+				t.Fatalf("%s, gzip %s: %d of %d bytes, trailing %v, %v", name, level, len(got), len(data), trailing, err)
+			}
 		}
 	}
 }

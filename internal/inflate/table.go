@@ -26,7 +26,9 @@ const (
 )
 
 // The root sizes and the most entries a table of each kind can need: the root, plus at most
-// one subtable per code longer than the root, of at most 2^(15-root) entries.
+// one subtable per code longer than the root, of at most 2^(15-root) entries. The roots are
+// small because a table is built for every block (a few thousand in a 34 MB layer): 9 bits
+// decoded faster than 10, 11 or 12 on the bench layers, pairs of literals included.
 const (
 	maxCodeBits = 15
 
@@ -117,8 +119,8 @@ func build(table []uint32, lengths []uint8, rootBits uint, k kind) bool {
 	}
 	next := first
 	rootMask := 1<<rootBits - 1
-	end := len(root)                   // where the next subtable goes
-	var linked [1 << litRootBits]uint8 // the subtable bits of each root prefix with longer codes
+	end := len(root)                                      // where the next subtable goes
+	var linked [1 << max(litRootBits, distRootBits)]uint8 // the subtable bits of each root prefix with longer codes
 	if maxLen > int(rootBits) {
 		// The subtable of a prefix has the bits of its longest code past the root.
 		for _, l := range lengths {
