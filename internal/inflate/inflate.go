@@ -11,7 +11,8 @@ const (
 	windowSize = 32 << 10 // the farthest a match reaches back
 	outSize    = windowSize + 96<<10
 	// A symbol is decoded only while this much room is left: the longest match, copied 8
-	// bytes at a time, or a few literals.
+	// bytes at a time, or the literals of one refill (a bit each at least: 63, plus the
+	// spare byte a pair's store writes).
 	outSlack = 258 + 8
 	inSize   = 32 << 10
 )
