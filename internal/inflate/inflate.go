@@ -313,8 +313,9 @@ decode:
 		// root entry takes litRootBits at most). At most 63 bits' worth, within the slack.
 		e := lit[bits&(1<<litRootBits-1)]
 		for e&entryLiteral != 0 {
-			bits >>= e & 63
-			nbits -= uint(e & 63)
+			n := uint(e & 63)
+			bits >>= n
+			nbits -= n
 			binary.LittleEndian.PutUint16(out[op:op+2], uint16(e>>16))
 			op += int(e >> 8 & 0xf)
 			if nbits < litRootBits {
