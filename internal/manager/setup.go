@@ -42,7 +42,7 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 			var remotes *git.Factory
 			if remotes, err = git.NewFactory(credentials, opts.Transport, m.Storage.Root); err == nil {
 				r := &gitrepository.Reconciler{Client: shardClient(m.GetClient(), m.selector, &sourcev1.GitRepository{}), Storage: m.Storage, Git: remotes, Recorder: m.GetEventRecorder("azimuth-source")}
-				err = r.SetupWithManager(m, run)
+				err = r.SetupWithManager(context.Background(), m, run)
 			}
 		case "bucket":
 			r := &bucketcontroller.Reconciler{Client: shardClient(m.GetClient(), m.selector, &sourcev1.Bucket{}), Storage: m.Storage, Buckets: bucket.NewFactory(credentials), Recorder: m.GetEventRecorder("azimuth-source")}

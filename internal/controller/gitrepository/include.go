@@ -12,6 +12,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
@@ -89,20 +91,44 @@ func (r *Reconciler) withIncludes(tree fs.FS, includes []sourcev1.GitRepositoryI
 	return o, nil
 }
 
+// includeIndex indexes GitRepositories by those they include, as NAMESPACE/NAME.
+const includeIndex = ".spec.include.repository"
+
+func includeKeys(o client.Object) []string {
+	g := o.(*sourcev1.GitRepository)
+	keys := make([]string, 0, len(g.Spec.Include))
+	for _, inc := range g.Spec.Include {
+		keys = append(keys, g.Namespace+"/"+inc.GitRepositoryRef.Name)
+	}
+	return keys
+}
+
 // includersOf are the GitRepositories of obj's namespace that include it: a new artifact of
-// obj rebuilds theirs.
+// obj rebuilds theirs. They are found through includeIndex: a GitRepository's event costs
+// what includes it, not a walk over every GitRepository of its namespace.
 func (r *Reconciler) includersOf(ctx context.Context, obj client.Object) []reconcile.Request {
 	var list sourcev1.GitRepositoryList
-	if err := r.Client.List(ctx, &list, client.InNamespace(obj.GetNamespace())); err != nil {
+	if err := r.Client.List(ctx, &list, client.MatchingFields{includeIndex: obj.GetNamespace() + "/" + obj.GetName()}); err != nil {
 		return nil
 	}
-	var out []reconcile.Request
+	out := make([]reconcile.Request, 0, len(list.Items))
 	for _, g := range list.Items {
-		if slices.ContainsFunc(g.Spec.Include, func(inc sourcev1.GitRepositoryInclude) bool { return inc.GitRepositoryRef.Name == obj.GetName() }) {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&g)})
-		}
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&g)})
 	}
 	return out
+}
+
+// artifactChanged passes a GitRepository's events that may matter to those including it: its
+// creation and deletion, and a new artifact; not its status's other updates.
+var artifactChanged = predicate.Funcs{
+	UpdateFunc: func(e event.UpdateEvent) bool { return artifactOf(e.ObjectOld) != artifactOf(e.ObjectNew) },
+}
+
+func artifactOf(o client.Object) string {
+	if g, ok := o.(*sourcev1.GitRepository); ok && g.Status.Artifact != nil {
+		return g.Status.Artifact.Revision + "@" + g.Status.Artifact.Digest
+	}
+	return ""
 }
 
 // overlayFS is base with file systems mounted at directories, which replace base's.

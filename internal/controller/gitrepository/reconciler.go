@@ -19,6 +19,7 @@ import (
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 
@@ -39,8 +40,12 @@ type Reconciler struct {
 	Recorder events.EventRecorder
 }
 
-// SetupWithManager registers the reconciler on the shared recipe.
-func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts recipe.Options) error {
+// SetupWithManager registers the reconciler on the shared recipe; it also runs when a
+// GitRepository that an object includes has a new artifact.
+func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts recipe.Options) error {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &sourcev1.GitRepository{}, includeIndex, includeKeys); err != nil {
+		return err
+	}
 	rec := &recipe.Recipe[*sourcev1.GitRepository]{
 		Client: r.Client, Recorder: r.Recorder,
 		New:       func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
@@ -49,7 +54,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager, opts recipe.Options) err
 		Steps:     r.reconcile,
 	}
 	return rec.Builder(mgr, opts).
-		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.includersOf)).
+		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.includersOf), builder.WithPredicates(artifactChanged)).
 		Complete(rec)
 }
 
