@@ -62,6 +62,7 @@ current kubeconfig (or the in-cluster configuration).`,
 	fs.StringVar(&opts.StorageAdvAddr, "storage-adv-addr", "", "address artifact URLs name, such as azimuth.flux-system.svc.cluster.local (default: the listen address)")
 	fs.StringVar(&opts.MetricsAddr, "metrics-addr", ":8080", `listen address of the Prometheus metrics endpoint ("0" disables)`)
 	fs.StringVar(&opts.HealthAddr, "health-addr", ":9440", `listen address of /healthz and /readyz ("0" disables)`)
+	fs.StringVar(&opts.PprofAddr, "pprof-addr", "0", `listen address of Go's profiles, /debug/pprof/, such as "127.0.0.1:6060" ("0" disables)`)
 	fs.BoolVar(&opts.LeaderElection, "enable-leader-election", false, "run the controllers in one replica at a time")
 	fs.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's)")
 	fs.DurationVar(&opts.LeaseDuration, "leader-election-lease-duration", 35*time.Second, "how long a replica waits for a leader that stopped renewing before it takes over")

@@ -67,6 +67,9 @@ type Options struct {
 	MetricsAddr string
 	// HealthAddr serves /healthz and /readyz; "0" disables. Default: :9440.
 	HealthAddr string
+	// PprofAddr serves Go's profiles (/debug/pprof/), for finding where CPU and memory go;
+	// "" or "0" disables. Default: disabled.
+	PprofAddr string
 	// LeaderElection makes only one replica reconcile. Default: false.
 	LeaderElection          bool
 	LeaderElectionNamespace string
@@ -207,6 +210,7 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ServiceAccount{}, &corev1.ConfigMap{}}}},
 		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
 		HealthProbeBindAddress:  opts.HealthAddr,
+		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        leaderElectionID(opts.LeaderElectionID, opts.WatchLabelSelector),
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,

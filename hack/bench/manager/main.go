@@ -27,6 +27,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -119,6 +121,7 @@ func main() {
 		nNS       = flag.Int("namespaces", 5, "namespaces to spread the objects over")
 		readyWait = flag.Duration("ready-timeout", 10*time.Minute, "how long to wait for the objects to become Ready, and for the reconciles")
 		keep      = flag.Bool("keep", false, "keep the temporary directory (controller log, artifacts)")
+		profiles  = flag.String("cpuprofile", "", "directory to write the controller's CPU profile of each unchanged phase to, for go tool pprof")
 	)
 	flag.Parse()
 	if *nOCI < 0 || *nImage < 0 || *nGit < 0 || *nTags < 1 || *nNS < 1 || *nOCI > 10000 || *nImage > 10000 || *nGit > 10000 || *nTags > 10000 || *nNS > 10000 {
@@ -126,7 +129,7 @@ func main() {
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, config{oci: *nOCI, images: *nImage, tags: *nTags, git: *nGit, namespaces: *nNS, readyWait: *readyWait, keep: *keep})
+	err := run(ctx, config{oci: *nOCI, images: *nImage, tags: *nTags, git: *nGit, namespaces: *nNS, readyWait: *readyWait, keep: *keep, profiles: *profiles})
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "manager:", err)
@@ -138,6 +141,9 @@ type config struct {
 	oci, images, tags, git, namespaces int
 	readyWait                          time.Duration
 	keep                               bool
+	// profiles, when set, is where the controller's CPU profile of each unchanged phase is
+	// written (unchanged-PREFIX.pprof), read from its --pprof-addr.
+	profiles string
 }
 
 func run(ctx context.Context, c config) (err error) {
@@ -201,7 +207,13 @@ func run(ctx context.Context, c config) (err error) {
 	if err := os.MkdirAll(storage, 0o700); err != nil {
 		return err
 	}
-	child, err := startController(bin, env, tmp, storage)
+	var pprofAddr string
+	if c.profiles != "" {
+		if pprofAddr, err = freeAddr(); err != nil {
+			return err
+		}
+	}
+	child, err := startController(bin, env, tmp, storage, pprofAddr)
 	if err != nil {
 		return err
 	}
@@ -262,7 +274,7 @@ func run(ctx context.Context, c config) (err error) {
 		r.loadedMiB = mib(loaded.rss)
 	}
 	if c.oci > 0 {
-		cpu, writes, err := unchangedReconciles(ctx, env, namespaces, ociKind, c.oci, c.readyWait, child)
+		cpu, writes, err := unchangedReconciles(ctx, env, namespaces, ociKind, c.oci, c.readyWait, child, profiler(pprofAddr, c.profiles))
 		if err != nil {
 			return err
 		}
@@ -273,13 +285,17 @@ func run(ctx context.Context, c config) (err error) {
 		if err := createGitSecrets(ctx, env.Client, namespaces); err != nil {
 			return err
 		}
-		want.git = c.git
-		cpu, err := firstReconciles(ctx, env.Client, namespaces, gitKind, c.git, want, c.readyWait, child,
-			func() error { return createGitRepositories(ctx, env.Client, namespaces, c.git) })
-		if err != nil {
-			return err
+		// Each set's first fetches, then RSS with both sets Ready, then each set's unchanged
+		// reconciles.
+		for i, set := range gitSets {
+			want.git += c.git
+			cpu, err := firstReconciles(ctx, env.Client, namespaces, set.kind, c.git, want, c.readyWait, child,
+				func() error { return createGitRepositories(ctx, env.Client, namespaces, c.git, set) })
+			if err != nil {
+				return err
+			}
+			r.git[i].msFirst = ms(cpu) / float64(c.git)
 		}
-		r.msFirstGit = ms(cpu) / float64(c.git)
 		stored, err := gitArtifacts(ctx, env.Client, namespaces)
 		if err != nil {
 			return err
@@ -295,11 +311,13 @@ func run(ctx context.Context, c config) (err error) {
 			return child.Failed(err)
 		}
 		r.gitLoadedMiB = mib(loaded.rss)
-		cpu, writes, err := unchangedReconciles(ctx, env, namespaces, gitKind, c.git, c.readyWait, child)
-		if err != nil {
-			return err
+		for i, set := range gitSets {
+			cpu, writes, err := unchangedReconciles(ctx, env, namespaces, set.kind, c.git, c.readyWait, child, profiler(pprofAddr, c.profiles))
+			if err != nil {
+				return err
+			}
+			r.git[i].msUnchanged, r.git[i].writesUnchanged = ms(cpu)/float64(c.git), writes
 		}
-		r.msUnchangedGit, r.writesUnchangedGit = ms(cpu)/float64(c.git), writes
 		// An unchanged reconcile stores nothing: an artifact written again means the figure
 		// measured fetches, not unchanged reconciles.
 		after, err := gitArtifacts(ctx, env.Client, namespaces)
@@ -348,7 +366,15 @@ func firstReconciles(ctx context.Context, c client.Client, namespaces []string, 
 // not change, and returns the controller's CPU from just before the requests until every one is
 // handled, and the API writes per reconcile over that time (-1 when the API server's metrics
 // could not be read): writes of every resource but leases, less this command's annotations.
-func unchangedReconciles(ctx context.Context, env *devenv.Env, namespaces []string, k kind, n int, timeout time.Duration, child *proc.Child) (time.Duration, float64, error) {
+func unchangedReconciles(ctx context.Context, env *devenv.Env, namespaces []string, k kind, n int, timeout time.Duration, child *proc.Child, profile func(name string, n int) func() error) (time.Duration, float64, error) {
+	if profile != nil {
+		done := profile("unchanged-"+k.prefix, n)
+		defer func() {
+			if err := done(); err != nil {
+				logf("no CPU profile of the unchanged %s: %v", k.plural, err)
+			}
+		}()
+	}
 	writes0, werr := apiWrites(ctx, env.Kube.Config)
 	start := time.Now()
 	before, err := cpuTime(child.Pid())
@@ -384,11 +410,17 @@ func unchangedReconciles(ctx context.Context, env *devenv.Env, namespaces []stri
 }
 
 type results struct {
-	idleMiB, loadedMiB, gitLoadedMiB    float64
-	msFirstRecon, msUnchangedRecon      float64
-	msFirstGit, msUnchangedGit          float64
-	writesUnchanged, writesUnchangedGit float64 // per reconcile; -1 when unknown
-	gitRewritten                        int     // artifacts written again by unchanged reconciles
+	idleMiB, loadedMiB, gitLoadedMiB float64
+	msFirstRecon, msUnchangedRecon   float64
+	writesUnchanged                  float64 // per reconcile; -1 when unknown
+	git                              [len(gitSets)]gitResult
+	gitRewritten                     int // artifacts written again by unchanged reconciles
+}
+
+// gitResult are the figures of one set of GitRepositories.
+type gitResult struct {
+	msFirst, msUnchanged float64
+	writesUnchanged      float64 // per reconcile; -1 when unknown
 }
 
 // report prints each figure beside the reference of the same kind: a Flux figure measured
@@ -397,9 +429,9 @@ type results struct {
 func report(c config, r results) {
 	atFluxCounts := c.oci == fluxOCI && c.images == fluxImages && c.tags == fluxTags
 	fmt.Println()
-	fmt.Printf("%-52s %10s   %-50s %s\n", "measure", "azimuth", "reference", "ratio or target")
+	fmt.Printf("%-62s %10s   %-50s %s\n", "measure", "azimuth", "reference", "ratio or target")
 	row := func(measure, got, ref, verdict string) {
-		fmt.Printf("%-52s %10s   %-50s %s\n", measure, got, ref, verdict)
+		fmt.Printf("%-62s %10s   %-50s %s\n", measure, got, ref, verdict)
 	}
 	ratio := func(flux, got float64) string { return fmt.Sprintf("%.1fx", flux/got) }
 	target := func(got, max float64) string {
@@ -444,17 +476,21 @@ func report(c config, r results) {
 	}
 
 	if c.git > 0 {
-		row(fmt.Sprintf("ms CPU per first GitRepository fetch (%d)", c.git), fmtUnit(r.msFirstGit, "ms"),
-			"no reference (Flux's: one 5,000-file repository)", "")
-		if c.oci > 0 || c.images > 0 {
-			row(fmt.Sprintf("RSS, the above + %d GitRepos Ready", c.git), fmtUnit(r.gitLoadedMiB, "MiB"), "no reference (none counts GitRepositories)", "")
-		} else {
-			row(fmt.Sprintf("RSS, %d GitRepos Ready", c.git), fmtUnit(r.gitLoadedMiB, "MiB"), "no reference (none counts GitRepositories)", "")
+		for i, set := range gitSets {
+			row(fmt.Sprintf("ms CPU per first GitRepository fetch, %s (%d)", set.auth, c.git), fmtUnit(r.git[i].msFirst, "ms"),
+				"no reference (Flux's: one 5,000-file repository)", "")
 		}
-		row(fmt.Sprintf("ms CPU per unchanged GitRepository reconcile (%d)", c.git), fmtUnit(r.msUnchangedGit, "ms"),
-			fmt.Sprintf("target <= %.2f ms", targetMsPerUnchangedGitRecon), target(r.msUnchangedGit, targetMsPerUnchangedGitRecon))
-		row("", "", fmt.Sprintf("Flux %.1f ms: 5,000-file repo, git http-backend", fluxMsPerUnchangedGit), "no ratio: other inputs")
-		row("API writes per unchanged GitRepository reconcile", writes(r.writesUnchangedGit), "1 = the request's lastHandledReconcileAt", "")
+		if c.oci > 0 || c.images > 0 {
+			row(fmt.Sprintf("RSS, the above + %d GitRepos Ready", len(gitSets)*c.git), fmtUnit(r.gitLoadedMiB, "MiB"), "no reference (none counts GitRepositories)", "")
+		} else {
+			row(fmt.Sprintf("RSS, %d GitRepos Ready", len(gitSets)*c.git), fmtUnit(r.gitLoadedMiB, "MiB"), "no reference (none counts GitRepositories)", "")
+		}
+		for i, set := range gitSets {
+			row(fmt.Sprintf("ms CPU per unchanged GitRepository reconcile, %s", set.auth), fmtUnit(r.git[i].msUnchanged, "ms"),
+				fmt.Sprintf("target <= %.2f ms", targetMsPerUnchangedGitRecon), target(r.git[i].msUnchanged, targetMsPerUnchangedGitRecon))
+			row("", "", fmt.Sprintf("Flux %.1f ms: 5,000-file repo, git http-backend", fluxMsPerUnchangedGit), "no ratio: other inputs")
+			row(fmt.Sprintf("API writes per unchanged GitRepository reconcile, %s", set.auth), writes(r.git[i].writesUnchanged), "1 = the request's lastHandledReconcileAt", "")
+		}
 		row("", "", "Flux 5: 5,000-file repo, git http-backend", "no ratio: other inputs")
 	}
 
@@ -463,8 +499,11 @@ func report(c config, r results) {
 	fmt.Printf("measured on a local API server at -ocirepositories %d -imagerepositories %d -tags %d.\n", fluxOCI, fluxImages, fluxTags)
 	if c.git > 0 {
 		fmt.Printf("Flux's GitRepository figures (\"The next integrations\") are of a 5,000-file repository over git's\n")
-		fmt.Printf("http-backend; these %d GitRepositories fetch one %d-file commit from the local Azure DevOps over\n", c.git, len(gitFiles))
-		fmt.Printf("HTTPS with a PAT: their figures stand beside the targets alone. %d of %d artifacts were written\n", r.gitRewritten, c.git)
+		fmt.Printf("http-backend; these %d GitRepositories of each set fetch one %d-file commit from the local Azure DevOps\n", c.git, len(gitFiles))
+		fmt.Printf("over HTTPS, one set with a PAT secret, read from the API server at every reconcile (Azimuth\n")
+		fmt.Printf("does not cache secrets, so it needs no right to list or watch them), the other with provider\n")
+		fmt.Printf("azure, the controller's managed identity, whose token is cached: their figures stand beside the\n")
+		fmt.Printf("targets alone. %d of %d artifacts were written\n", r.gitRewritten, len(gitSets)*c.git)
 		fmt.Printf("again by the unchanged reconciles (the requests to Azure DevOps are not counted here: devenv does\n")
 		fmt.Printf("not pass azurelocal's ObserveDevOps through).\n")
 	}
@@ -647,11 +686,14 @@ func image() (v1.Image, error) {
 	return mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), static.NewLayer(layer, types.OCILayer))
 }
 
-func startController(bin string, env *devenv.Env, tmp, storage string) (*proc.Child, error) {
+func startController(bin string, env *devenv.Env, tmp, storage, pprofAddr string) (*proc.Child, error) {
 	cmd := exec.Command(bin, "controller",
 		"--ca-file", filepath.Join(env.Azure.StateDir(), "ca.pem"),
 		"--storage-path", storage, "--storage-addr", "127.0.0.1:0",
 		"--metrics-addr", "0", "--health-addr", "0")
+	if pprofAddr != "" {
+		cmd.Args = append(cmd.Args, "--pprof-addr", pprofAddr)
+	}
 	// Only what a pod would have: no proxies or Azure settings leak in from this shell.
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
@@ -661,6 +703,47 @@ func startController(bin string, env *devenv.Env, tmp, storage string) (*proc.Ch
 		"AZURE_CLIENT_ID=" + nodeIdentity,
 	}
 	return proc.StartChild(cmd, filepath.Join(tmp, "controller.log"))
+}
+
+// profiler returns what starts a CPU profile of the controller, served at addr, into
+// dir/NAME.pprof, for a phase of n reconciles, and what waits for it to be written; nil when
+// not profiling. The profile runs longer than such a phase (about 2.5 s for 100 at the
+// defaults), so that it covers one whole.
+func profiler(addr, dir string) func(name string, n int) func() error {
+	if addr == "" {
+		return nil
+	}
+	return func(name string, n int) func() error {
+		errc := make(chan error, 1)
+		go func() {
+			resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, 2+n/30))
+			if err != nil {
+				errc <- err
+				return
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				errc <- fmt.Errorf("pprof answered %s", resp.Status)
+				return
+			}
+			data, err := io.ReadAll(resp.Body)
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, name+".pprof"), data, 0o644)
+			}
+			errc <- err
+		}()
+		return func() error { return <-errc }
+	}
+}
+
+// freeAddr returns a loopback address with a port nothing listens on now.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
 }
 
 func createNamespaces(ctx context.Context, c client.Client, n int) ([]string, error) {
@@ -705,20 +788,25 @@ func createGitSecrets(ctx context.Context, c client.Client, namespaces []string)
 	return nil
 }
 
-func createGitRepositories(ctx context.Context, c client.Client, namespaces []string, n int) error {
+func createGitRepositories(ctx context.Context, c client.Client, namespaces []string, n int, set gitSet) error {
 	objs := make([]client.Object, n)
 	for i := range objs {
+		spec := sourcev1.GitRepositorySpec{
+			URL:       adoURL,
+			Reference: &sourcev1.GitRepositoryRef{Branch: gitBranch},
+			Interval:  metav1.Duration{Duration: time.Hour},
+		}
+		if set.secret {
+			spec.SecretRef = &meta.LocalObjectReference{Name: gitSecret}
+		} else {
+			spec.Provider = sourcev1.AzureGitProvider
+		}
 		objs[i] = &sourcev1.GitRepository{
-			ObjectMeta: metav1.ObjectMeta{Namespace: namespaces[i%len(namespaces)], Name: gitKind.name(i)},
-			Spec: sourcev1.GitRepositorySpec{
-				URL:       adoURL,
-				SecretRef: &meta.LocalObjectReference{Name: gitSecret},
-				Reference: &sourcev1.GitRepositoryRef{Branch: gitBranch},
-				Interval:  metav1.Duration{Duration: time.Hour},
-			},
+			ObjectMeta: metav1.ObjectMeta{Namespace: namespaces[i%len(namespaces)], Name: set.kind.name(i)},
+			Spec:       spec,
 		}
 	}
-	logf("creating %d GitRepositories of %s in %d namespaces", n, adoURL, len(namespaces))
+	logf("creating %d GitRepositories of %s in %d namespaces, %s", n, adoURL, len(namespaces), set.auth)
 	return forEach(len(objs), func(i int) error { return c.Create(ctx, objs[i]) })
 }
 
@@ -832,8 +920,28 @@ var (
 			return n, nil
 		},
 	}
-	gitKind = kind{
-		plural: "GitRepositories", prefix: "git", resource: "gitrepositories",
+	gitKind      = gitRepositories("git")
+	gitAzureKind = gitRepositories("gitaz")
+)
+
+// gitSet is a set of GitRepositories of one way to authenticate.
+type gitSet struct {
+	auth   string // as reported
+	kind   kind
+	secret bool // spec.secretRef with the developer's PAT; else provider azure
+}
+
+// gitSets are the GitRepositories created, as many of each: the developer's PAT, and the
+// controller's managed identity (node-kubelet is a reader of the project).
+var gitSets = [...]gitSet{
+	{auth: "PAT secret", kind: gitKind, secret: true},
+	{auth: "provider azure", kind: gitAzureKind},
+}
+
+// gitRepositories is the kind of GitRepositories whose names start with prefix.
+func gitRepositories(prefix string) kind {
+	return kind{
+		plural: "GitRepositories (" + prefix + "-*)", prefix: prefix, resource: "gitrepositories",
 		object: func(ns, name string) client.Object {
 			return &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 		},
@@ -851,7 +959,7 @@ var (
 			return n, nil
 		},
 	}
-)
+}
 
 // tally counts objects of each kind.
 type tally struct{ oci, repos, policies, git int }
