@@ -64,11 +64,12 @@ type Factory struct {
 	// refreshTokens is shared by every object's keychain, so that objects with the same identity
 	// share one ACR exchange.
 	refreshTokens *acr.Cache
+	sessions      *sessions
 }
 
 // NewFactory returns a Factory that resolves objects' credentials with r.
 func NewFactory(r *access.Resolver) *Factory {
-	return &Factory{resolver: r, refreshTokens: acr.NewCache(nil)}
+	return &Factory{resolver: r, refreshTokens: acr.NewCache(nil), sessions: newSessions()}
 }
 
 // Access is how one object reaches its registry.
@@ -79,6 +80,10 @@ type Access struct {
 	Who string
 	// azure is the ACR keychain of a provider azure object, nil otherwise.
 	azure *acr.Keychain
+	// credentials identify the keychain's credentials for sessions: an identity, a digest of
+	// pull secrets' data, or anonymous.
+	credentials string
+	sessions    *sessions
 }
 
 // Access builds the keychain and transport for spec.
@@ -87,7 +92,7 @@ func (f *Factory) Access(ctx context.Context, spec Spec) (*Access, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Access{Transport: conn.Transport, Keychain: authn.NewMultiKeychain(), Who: "anonymous access"}
+	a := &Access{Transport: conn.Transport, Keychain: authn.NewMultiKeychain(), Who: "anonymous access", credentials: "anonymous", sessions: f.sessions}
 	switch {
 	case spec.PullSecret != "":
 		data, err := f.resolver.Secret(ctx, spec.Namespace, spec.PullSecret)
@@ -98,6 +103,7 @@ func (f *Factory) Access(ctx context.Context, spec Spec) (*Access, error) {
 			return nil, err
 		}
 		a.Who = fmt.Sprintf("pull secret %s/%s", spec.Namespace, spec.PullSecret)
+		a.credentials = secretsDigest(data)
 	case spec.Provider == ProviderAzure:
 		cred, err := f.resolver.Credential(ctx, spec.Spec, conn)
 		if err != nil {
@@ -105,6 +111,7 @@ func (f *Factory) Access(ctx context.Context, spec Spec) (*Access, error) {
 		}
 		a.azure = acr.NewKeychain(cred, &acr.KeychainOptions{Transport: conn.Transport, Cache: f.refreshTokens})
 		a.Keychain, a.Who = a.azure, cred.String()
+		a.credentials = "azure " + cred.String()
 	case spec.ServiceAccountName != "":
 		return a, f.imagePullSecrets(ctx, spec, a)
 	}
@@ -119,6 +126,7 @@ func (f *Factory) imagePullSecrets(ctx context.Context, spec Spec, a *Access) er
 		return err
 	}
 	var chain []authn.Keychain
+	var secrets []map[string][]byte
 	for _, ref := range sa.ImagePullSecrets {
 		data, err := f.resolver.Secret(ctx, spec.Namespace, ref.Name)
 		if err != nil {
@@ -129,8 +137,10 @@ func (f *Factory) imagePullSecrets(ctx context.Context, spec Spec, a *Access) er
 			return err
 		}
 		chain = append(chain, kc)
+		secrets = append(secrets, data)
 	}
 	a.Keychain = authn.NewMultiKeychain(chain...)
+	a.credentials = secretsDigest(secrets...)
 	a.Who = fmt.Sprintf("image pull secrets of service account %s/%s", spec.Namespace, spec.ServiceAccountName)
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -179,8 +180,8 @@ func (r *Reconciler) reflectDigest(ctx context.Context, obj *imagev1.ImagePolicy
 		return status.Fail("", meta.FailedReason, err)
 	}
 	var desc *v1.Descriptor
-	err = access.Retry(ref.Context().RegistryStr(), func() (err error) {
-		desc, err = remote.Head(ref, remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport))
+	err = access.Do(ctx, ref.Context(), func(session http.RoundTripper) (err error) {
+		desc, err = remote.Head(ref, remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(session))
 		return err
 	})
 	if refusal, ok := access.Refusal(ref.Context(), err); ok {

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
 
@@ -72,10 +73,9 @@ func (r *Reconciler) scan(ctx context.Context, obj *imagev1.ImageRepository) err
 	if err != nil {
 		return status.Fail("", imagev1.AuthenticationFailedReason, err)
 	}
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport)}
 	var tags []string
-	err = access.Retry(repo.RegistryStr(), func() (err error) {
-		tags, err = remote.List(repo, opts...)
+	err = access.Do(ctx, repo, func(session http.RoundTripper) (err error) {
+		tags, err = remote.List(repo, remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(session))
 		return err
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -21,28 +22,23 @@ import (
 
 // plan is what one reconcile pulls, decided before anything is downloaded.
 type plan struct {
+	ctx      context.Context
+	repo     name.Repository
 	ref      name.Reference
 	access   *oci.Access
-	options  []remote.Option
 	revision string // TAG@sha256:DIGEST, or sha256:DIGEST for a digest ref
 	digest   v1.Hash
-	// puller carries one registry ping and one token through every request of the reconcile.
-	puller *remote.Puller
 }
 
-// run runs op against the object's registry with the reconcile's puller, once more with fresh
-// credentials (and so a fresh puller, whose token they made) if the registry answered 401.
-func (p *plan) run(registry string, op func(*remote.Puller) error) error {
-	attempt := 0
-	return p.access.Retry(registry, func() error {
-		if attempt++; attempt > 1 || p.puller == nil {
-			puller, err := remote.NewPuller(p.options...)
-			if err != nil {
-				return err
-			}
-			p.puller = puller
+// run runs op against the object's repository, in the session of the object's credentials
+// (oci.Access.Do): an unchanged reconcile after the first makes no ping and asks for no token.
+func (p *plan) run(op func(*remote.Puller) error) error {
+	return p.access.Do(p.ctx, p.repo, func(session http.RoundTripper) error {
+		puller, err := remote.NewPuller(remote.WithContext(p.ctx), remote.WithAuthFromKeychain(p.access.Keychain), remote.WithTransport(session))
+		if err != nil {
+			return err
 		}
-		return op(p.puller)
+		return op(puller)
 	})
 }
 
@@ -61,10 +57,9 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 	if err != nil {
 		return nil, status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, err)
 	}
-	p := &plan{access: access}
-	p.options = []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(access.Transport)}
+	p := &plan{ctx: ctx, repo: repo, access: access}
 	var chosen tags.Ref
-	err = p.run(repo.RegistryStr(), func(puller *remote.Puller) error {
+	err = p.run(func(puller *remote.Puller) error {
 		var list []string
 		if selector.NeedsTags() {
 			if list, err = puller.List(ctx, repo); err != nil {
@@ -100,7 +95,7 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 // pull downloads the chosen layer and stores it as the object's new artifact.
 func (r *Reconciler) pull(ctx context.Context, obj *sourcev1.OCIRepository, p *plan, dir string) (*meta.Artifact, error) {
 	var img v1.Image
-	err := p.run(p.ref.Context().RegistryStr(), func(puller *remote.Puller) error {
+	err := p.run(func(puller *remote.Puller) error {
 		desc, err := puller.Get(ctx, p.ref.Context().Digest(p.digest.String()))
 		if err != nil {
 			return err
