@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"slices"
 	"strings"
 	"time"
@@ -67,9 +68,6 @@ type Options struct {
 	MetricsAddr string
 	// HealthAddr serves /healthz and /readyz; "0" disables. Default: :9440.
 	HealthAddr string
-	// PprofAddr serves Go's profiles (/debug/pprof/), for finding where CPU and memory go;
-	// "" or "0" disables. Default: disabled.
-	PprofAddr string
 	// LeaderElection makes only one replica reconcile. Default: false.
 	LeaderElection          bool
 	LeaderElectionNamespace string
@@ -207,10 +205,10 @@ func New(cfg *rest.Config, opts Options) (*Manager, error) {
 		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
 		// Secrets, service accounts and config maps (postBuild's) are read when a reconcile needs them, not cached: caching
 		// would hold every secret of the cluster in memory and need cluster-wide watch rights.
-		Client:                  client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ServiceAccount{}, &corev1.ConfigMap{}}}},
-		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr},
+		Client: client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&corev1.Secret{}, &corev1.ServiceAccount{}, &corev1.ConfigMap{}}}},
+		// Go's profiles beside the metrics, where Flux's debugging guide finds them.
+		Metrics:                 metricsserver.Options{BindAddress: opts.MetricsAddr, ExtraHandlers: pprofHandlers()},
 		HealthProbeBindAddress:  opts.HealthAddr,
-		PprofBindAddress:        opts.PprofAddr,
 		LeaderElection:          opts.LeaderElection,
 		LeaderElectionID:        leaderElectionID(opts.LeaderElectionID, opts.WatchLabelSelector),
 		LeaderElectionNamespace: opts.LeaderElectionNamespace,
@@ -285,4 +283,19 @@ func (m *Manager) setupReconcilers(opts Options) error {
 		return err
 	}
 	return m.setup(opts, credentials)
+}
+
+// pprofHandlers serve Go's profiles under /debug/pprof/.
+func pprofHandlers() map[string]http.Handler {
+	h := map[string]http.Handler{
+		"/debug/pprof/":        http.HandlerFunc(pprof.Index),
+		"/debug/pprof/cmdline": http.HandlerFunc(pprof.Cmdline),
+		"/debug/pprof/profile": http.HandlerFunc(pprof.Profile),
+		"/debug/pprof/symbol":  http.HandlerFunc(pprof.Symbol),
+		"/debug/pprof/trace":   http.HandlerFunc(pprof.Trace),
+	}
+	for _, p := range []string{"heap", "goroutine", "allocs", "threadcreate", "block", "mutex"} {
+		h["/debug/pprof/"+p] = pprof.Handler(p)
+	}
+	return h
 }

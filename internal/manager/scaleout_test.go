@@ -67,7 +67,10 @@ func start(t *testing.T, env *testenv.Env, opts manager.Options) *running {
 	t.Helper()
 	opts.StoragePath = t.TempDir()
 	opts.StorageAddr = "127.0.0.1:0"
-	opts.MetricsAddr, opts.HealthAddr = "0", "0"
+	if opts.MetricsAddr == "" {
+		opts.MetricsAddr = "0"
+	}
+	opts.HealthAddr = "0"
 	opts.Identity = identity.Options{LookupEnv: func(string) (string, bool) { return "", false }}
 	m, err := manager.New(env.Config, opts)
 	if err != nil {

@@ -121,7 +121,7 @@ func main() {
 		nNS       = flag.Int("namespaces", 5, "namespaces to spread the objects over")
 		readyWait = flag.Duration("ready-timeout", 10*time.Minute, "how long to wait for the objects to become Ready, and for the reconciles")
 		keep      = flag.Bool("keep", false, "keep the temporary directory (controller log, artifacts)")
-		profiles  = flag.String("cpuprofile", "", "directory to write the controller's CPU profile of each unchanged phase to, for go tool pprof")
+		profiles  = flag.String("cpuprofile", "", "directory to write the controller's CPU profile of each unchanged phase to (from its metrics address), for go tool pprof")
 	)
 	flag.Parse()
 	if *nOCI < 0 || *nImage < 0 || *nGit < 0 || *nTags < 1 || *nNS < 1 || *nOCI > 10000 || *nImage > 10000 || *nGit > 10000 || *nTags > 10000 || *nNS > 10000 {
@@ -142,7 +142,7 @@ type config struct {
 	readyWait                          time.Duration
 	keep                               bool
 	// profiles, when set, is where the controller's CPU profile of each unchanged phase is
-	// written (unchanged-PREFIX.pprof), read from its --pprof-addr.
+	// written (unchanged-PREFIX.pprof), read from /debug/pprof/ on its metrics address.
 	profiles string
 }
 
@@ -207,13 +207,13 @@ func run(ctx context.Context, c config) (err error) {
 	if err := os.MkdirAll(storage, 0o700); err != nil {
 		return err
 	}
-	var pprofAddr string
+	var metricsAddr string
 	if c.profiles != "" {
-		if pprofAddr, err = freeAddr(); err != nil {
+		if metricsAddr, err = freeAddr(); err != nil {
 			return err
 		}
 	}
-	child, err := startController(bin, env, tmp, storage, pprofAddr)
+	child, err := startController(bin, env, tmp, storage, metricsAddr)
 	if err != nil {
 		return err
 	}
@@ -274,7 +274,7 @@ func run(ctx context.Context, c config) (err error) {
 		r.loadedMiB = mib(loaded.rss)
 	}
 	if c.oci > 0 {
-		cpu, writes, err := unchangedReconciles(ctx, env, namespaces, ociKind, c.oci, c.readyWait, child, profiler(pprofAddr, c.profiles))
+		cpu, writes, err := unchangedReconciles(ctx, env, namespaces, ociKind, c.oci, c.readyWait, child, profiler(metricsAddr, c.profiles))
 		if err != nil {
 			return err
 		}
@@ -312,7 +312,7 @@ func run(ctx context.Context, c config) (err error) {
 		}
 		r.gitLoadedMiB = mib(loaded.rss)
 		for i, set := range gitSets {
-			cpu, writes, err := unchangedReconciles(ctx, env, namespaces, set.kind, c.git, c.readyWait, child, profiler(pprofAddr, c.profiles))
+			cpu, writes, err := unchangedReconciles(ctx, env, namespaces, set.kind, c.git, c.readyWait, child, profiler(metricsAddr, c.profiles))
 			if err != nil {
 				return err
 			}
@@ -686,14 +686,15 @@ func image() (v1.Image, error) {
 	return mutate.AppendLayers(mutate.MediaType(empty.Image, types.OCIManifestSchema1), static.NewLayer(layer, types.OCILayer))
 }
 
-func startController(bin string, env *devenv.Env, tmp, storage, pprofAddr string) (*proc.Child, error) {
+func startController(bin string, env *devenv.Env, tmp, storage, metricsAddr string) (*proc.Child, error) {
+	metrics := "0"
+	if metricsAddr != "" {
+		metrics = metricsAddr // where the profiles are served too
+	}
 	cmd := exec.Command(bin, "controller",
 		"--ca-file", filepath.Join(env.Azure.StateDir(), "ca.pem"),
 		"--storage-path", storage, "--storage-addr", "127.0.0.1:0",
-		"--metrics-addr", "0", "--health-addr", "0")
-	if pprofAddr != "" {
-		cmd.Args = append(cmd.Args, "--pprof-addr", pprofAddr)
-	}
+		"--metrics-addr", metrics, "--health-addr", "0")
 	// Only what a pod would have: no proxies or Azure settings leak in from this shell.
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
