@@ -71,9 +71,9 @@ lint: $(BIN)/staticcheck generate
 	$(GO) vet ./...
 	$(BIN)/staticcheck ./...
 
-## build: the azimuth binary
+## build: the azimuth binary, its version what git describe says of the commit
 build:
-	$(GO) build -o $(BIN)/azimuth ./cmd/azimuth
+	$(GO) build -ldflags "-X main.version=$$(git describe --tags --always --dirty 2>/dev/null)" -o $(BIN)/azimuth ./cmd/azimuth
 
 ## image: the container image for PLATFORMS, pushed to IMAGE (default: the local ACR's registry; docs/image.md).
 ## LAYOUT=dir also writes it to an OCI layout. Times come from SOURCE_DATE_EPOCH, default the last commit's.

@@ -31,6 +31,7 @@ current kubeconfig (or the in-cluster configuration).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctrl.SetLogger(zap.New(zap.UseDevMode(logDev)))
+			ctrl.Log.Info("starting azimuth", "version", binaryVersion())
 			if controllers != "" {
 				opts.Controllers = strings.Split(controllers, ",")
 			}

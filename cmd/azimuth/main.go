@@ -31,6 +31,7 @@ func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "azimuth",
 		Short:         "GitOps for Kubernetes on Microsoft Azure, without static secrets",
+		Version:       binaryVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -40,5 +41,6 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(newSetupCmd())
 	root.AddCommand(newDoctorCmd())
 	root.AddCommand(newInstallCmd(), newUninstallCmd())
+	root.AddCommand(newVersionCmd())
 	return root
 }

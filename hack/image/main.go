@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	defer os.RemoveAll(tmp)
 	for _, p := range platforms {
-		bin, err := compile(ctx, f.pkg, p, tmp)
+		bin, err := compile(ctx, f.pkg, opts.Version, p, tmp)
 		if err != nil {
 			return err
 		}
@@ -96,6 +96,9 @@ func stamp(ctx context.Context, version string) (image.Options, error) {
 	if opts.Version == "" {
 		opts.Version = git(ctx, "describe", "--tags", "--always")
 	}
+	if strings.ContainsAny(opts.Version, " \t\n'\"") {
+		return opts, fmt.Errorf("image: version %q has a space or a quote; give one like v1.2.3", opts.Version)
+	}
 	return opts, nil
 }
 
@@ -110,11 +113,11 @@ func git(ctx context.Context, args ...string) string {
 }
 
 // compile builds pkg for p: static (CGO_ENABLED=0), without paths, symbols or build ID, so the
-// same source gives the same bytes.
-func compile(ctx context.Context, pkg string, p v1.Platform, dir string) (string, error) {
+// same source gives the same bytes, and with version as its version (azimuth version).
+func compile(ctx context.Context, pkg, version string, p v1.Platform, dir string) (string, error) {
 	out := filepath.Join(dir, "azimuth-"+p.OS+"-"+p.Architecture)
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, pkg)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w -buildid= -X main.version="+version, "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+p.OS, "GOARCH="+p.Architecture)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
