@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -37,6 +38,9 @@ Components: ` + strings.Join(install.Components(), ", ") + ` (docs/install.md).`
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.Components = components
+			if opts.Image == "" {
+				opts.Image = defaultImage(binaryVersion())
+			}
 			objs, err := install.Render(opts)
 			if err != nil {
 				return err
@@ -63,7 +67,7 @@ Components: ` + strings.Join(install.Components(), ", ") + ` (docs/install.md).`
 	fs := cmd.Flags()
 	fs.StringVarP(&opts.Namespace, "namespace", "n", install.DefaultNamespace, "namespace of the controller")
 	fs.StringSliceVar(&components, "components", nil, "components to add, comma-separated, from "+strings.Join(install.Components(), ", ")+" (default none)")
-	fs.StringVar(&opts.Image, "image", "", "the controller's image, with a tag or a digest (default "+install.Image+" at this version's tag)")
+	fs.StringVar(&opts.Image, "image", "", "the controller's image, with a tag or a digest (default "+install.Image+" at this release's tag; latest for a development build)")
 	fs.StringVar(&opts.ClientID, "client-id", "", "client ID of the controller's Azure identity, for aks-workload-identity, projected-token or app-certificate")
 	fs.StringVar(&opts.TenantID, "tenant-id", "", "tenant ID of the controller's Azure identity, with --client-id")
 	fs.StringSliceVar(&opts.Shards, "shards", nil, "shard names, comma-separated: a controller per shard for the objects labelled sharding.fluxcd.io/key=NAME, the main one for the others (docs/scale-out.md)")
@@ -123,4 +127,18 @@ func printChanges(w io.Writer, cs *apply.ChangeSet, dryRun bool) {
 	for _, c := range cs.Entries {
 		fmt.Fprintf(w, "%s%s\n", c, suffix)
 	}
+}
+
+// release is a release's tag, vMAJOR.MINOR.PATCH with perhaps a pre-release: what git
+// describe says of a tagged commit, and not of one after it or of a changed tree.
+var release = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+(-(alpha|beta|rc)\.[0-9]+)?$`)
+
+// defaultImage is the image install deploys unless told: the one of this binary's release, as
+// flux install deploys its own version's controllers; config/'s (latest) for a development
+// build, which no published image matches.
+func defaultImage(version string) string {
+	if release.MatchString(version) {
+		return install.Image + ":" + version
+	}
+	return ""
 }

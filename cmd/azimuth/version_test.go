@@ -29,3 +29,20 @@ func TestVersion(t *testing.T) {
 		t.Errorf("with a linked version, azimuth version printed %q", got)
 	}
 }
+
+// install deploys the image of the binary's release, and config/'s for a development build.
+func TestDefaultImage(t *testing.T) {
+	for v, want := range map[string]string{
+		"v1.2.3":                             "ghcr.io/azimuth-gitops/azimuth:v1.2.3",
+		"v0.4.0-rc.1":                        "ghcr.io/azimuth-gitops/azimuth:v0.4.0-rc.1",
+		"v1.2.3-4-gabcdef0":                  "",
+		"v1.2.3-dirty":                       "",
+		"bba22fe":                            "",
+		"devel-bba22fe836a9":                 "",
+		"v0.0.0-20261201085642-bba22fe836a9": "",
+	} {
+		if got := defaultImage(v); got != want {
+			t.Errorf("defaultImage(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
