@@ -1,11 +1,11 @@
 package acr
 
 import (
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/google/uuid"
 )
 
 // unauthorizedMessage is ACR's message for every 401 of the registry API.
@@ -80,12 +80,4 @@ func challenge(w http.ResponseWriter, reg target, n need, errParam, message stri
 }
 
 // newID returns a random UUID, for token IDs.
-func newID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return strings.ToLower(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]))
-}
+func newID() string { return uuid.NewString() }

@@ -2,12 +2,12 @@ package entra
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
@@ -168,12 +168,4 @@ func correlationID(r *http.Request) string {
 	return newUUID()
 }
 
-func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
-}
+func newUUID() string { return uuid.NewString() }

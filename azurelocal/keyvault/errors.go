@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/google/uuid"
 )
 
 // kvError is a refusal in Key Vault's form: an HTTP status and the body
@@ -141,16 +143,7 @@ func writeJSON(w http.ResponseWriter, r *http.Request, v vault, status int, body
 }
 
 // newRequestID returns a random UUID, as Key Vault's x-ms-request-id.
-func newRequestID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
-}
+func newRequestID() string { return uuid.NewString() }
 
 // newVersion returns a key version: 32 lower-case hexadecimal digits, as Key Vault makes them.
 func newVersion() string {
