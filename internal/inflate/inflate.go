@@ -63,7 +63,6 @@ type tables struct {
 	dist    [distTableSize]uint32
 	lengths [lenTableSize]uint32
 	codes   [286 + 30]uint8
-	nlit    int // how many of codes are literal/length codes
 }
 
 func (d *decoder) init(src io.Reader) {
@@ -230,7 +229,6 @@ func (d *decoder) dynamicHeader() error {
 		return d.corrupt()
 	}
 	codes := t.codes[:nlit+ndist]
-	t.nlit = nlit
 	for i := 0; i < len(codes); {
 		d.fillBits()
 		e := t.lengths[d.bits&(lenTableSize-1)]
