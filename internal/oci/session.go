@@ -105,8 +105,9 @@ func (s *sessions) remove(e *list.Element) {
 }
 
 // Session returns the transport for repo's requests with a's credentials: a session kept
-// from an earlier reconcile, or a new one. Pass it with remote.WithTransport; the handshake it
-// holds stands in for the one go-containerregistry would make.
+// from an earlier reconcile, or a new one. Pass it with remote.WithTransport and no
+// authentication option: the handshake it holds stands in for the one go-containerregistry
+// would make, and a keychain given too would be resolved for nothing.
 func (a *Access) Session(ctx context.Context, repo name.Repository) (http.RoundTripper, error) {
 	return a.sessions.get(a.sessionKey(repo), func() (http.RoundTripper, error) {
 		auth, err := a.Keychain.Resolve(repo)

@@ -35,7 +35,7 @@ func TestSessionKeepsItsToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 { // three reconciles' HEADs
-		desc, err := remote.Head(ref, remote.WithContext(t.Context()), remote.WithAuthFromKeychain(kc), remote.WithTransport(session))
+		desc, err := remote.Head(ref, remote.WithContext(t.Context()), remote.WithTransport(session))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -181,7 +181,7 @@ func (r *Reconciler) reflectDigest(ctx context.Context, obj *imagev1.ImagePolicy
 	}
 	var desc *v1.Descriptor
 	err = access.Do(ctx, ref.Context(), func(session http.RoundTripper) (err error) {
-		desc, err = remote.Head(ref, remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(session))
+		desc, err = remote.Head(ref, remote.WithContext(ctx), remote.WithTransport(session))
 		return err
 	})
 	if refusal, ok := access.Refusal(ref.Context(), err); ok {

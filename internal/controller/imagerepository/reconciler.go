@@ -75,7 +75,7 @@ func (r *Reconciler) scan(ctx context.Context, obj *imagev1.ImageRepository) err
 	}
 	var tags []string
 	err = access.Do(ctx, repo, func(session http.RoundTripper) (err error) {
-		tags, err = remote.List(repo, remote.WithContext(ctx), remote.WithAuthFromKeychain(access.Keychain), remote.WithTransport(session))
+		tags, err = remote.List(repo, remote.WithContext(ctx), remote.WithTransport(session))
 		return err
 	})
 	if err != nil {

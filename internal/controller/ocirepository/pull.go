@@ -34,7 +34,7 @@ type plan struct {
 // (oci.Access.Do): an unchanged reconcile after the first makes no ping and asks for no token.
 func (p *plan) run(op func(*remote.Puller) error) error {
 	return p.access.Do(p.ctx, p.repo, func(session http.RoundTripper) error {
-		puller, err := remote.NewPuller(remote.WithContext(p.ctx), remote.WithAuthFromKeychain(p.access.Keychain), remote.WithTransport(session))
+		puller, err := remote.NewPuller(remote.WithContext(p.ctx), remote.WithTransport(session))
 		if err != nil {
 			return err
 		}
