@@ -6,8 +6,8 @@
 # and for extract with nothing filtered, >= 0.5 with ignore rules), twice: from the registry on
 # loopback (memory's bandwidth: only the CPU differs) and from the same registry sending at
 # most 125 MB/s (BenchmarkPullLink, a 1 Gbit/s link: the network sets the pace). With
-# AZIMUTH_BENCH_LARGE=1 it also pulls a 1 GiB layer and prints the peak growth of the heap while
-# pulling. On loopback it also times decompressing the layer alone, from memory, on one core
+# AZIMUTH_BENCH_LARGE=1 it also pulls a 1 GiB layer and prints the peak growth of the heap and
+# of the resident memory (RSS) while pulling. On loopback it also times decompressing the layer alone, from memory, on one core
 # ("inflate"): extract decompresses the layer as one serial stream, so that row's ratio is the
 # most any extract could reach on this machine's cores. Other load on the machine inflates every time, the CPU-bound ones most: compare ratios
 # within one run. The CPU time per pull (the process's, the registry's share included) and its
@@ -39,6 +39,7 @@ awk '
 	for (i = 2; i <= NF; i++) {
 		if ($(i+1) == "MB/s") large_mbs[op] = $i
 		if ($(i+1) == "peak-heap-growth-MiB") large_heap[op] = $i
+		if ($(i+1) == "peak-rss-growth-MiB") large_rss[op] = $i
 	}
 }
 END {
@@ -60,5 +61,5 @@ END {
 			printf "%-9s %-8s %-15s %10.2f %9s %12.2f %10s  %s\n", link, size, op, avg / 1e6, ratio, avg_cpu, ratio_cpu, goal
 		}
 	}
-	for (op in large_heap) printf "\n1 GiB layer, %s: %s MB/s, peak heap growth while pulling %s MiB\n", op, large_mbs[op], large_heap[op]
+	for (op in large_heap) printf "\n1 GiB layer, %s: %s MB/s; while pulling, the heap grew by %s MiB at most, the RSS by %s MiB\n", op, large_mbs[op], large_heap[op], large_rss[op]
 }' "$out"

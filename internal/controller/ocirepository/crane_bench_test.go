@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -261,24 +262,33 @@ func BenchmarkPullLarge(b *testing.B) {
 		b.Run(operation, func(b *testing.B) {
 			b.SetBytes(size)
 			obj := benchObject(host, "large", operation, nil)
-			var peak float64
+			var peakHeap, peakRSS float64
 			for b.Loop() {
-				peak = max(peak, heapGrowth(func() { r.benchFetch(b.Context(), b, obj) }))
+				heap, rss := growth(func() { r.benchFetch(b.Context(), b, obj) })
+				peakHeap, peakRSS = max(peakHeap, heap), max(peakRSS, rss)
 			}
-			b.ReportMetric(peak/(1<<20), "peak-heap-growth-MiB")
+			b.ReportMetric(peakHeap/(1<<20), "peak-heap-growth-MiB")
+			b.ReportMetric(peakRSS/(1<<20), "peak-rss-growth-MiB")
 		})
 	}
 }
 
-// heapGrowth runs f and returns the peak growth of the heap's live objects while it ran,
-// sampled every 10 ms.
-func heapGrowth(f func()) float64 {
+// growth runs f and returns the peak growth, while it ran, of the heap's live objects and of
+// the process's resident memory (RSS), sampled every 10 ms.
+func growth(f func()) (heap, rss float64) {
 	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	read := func() float64 { metrics.Read(sample); return float64(sample[0].Value.Uint64()) }
-	base := read()
-	var peak atomic.Uint64
+	readHeap := func() float64 { metrics.Read(sample); return float64(sample[0].Value.Uint64()) }
+	baseHeap, baseRSS := readHeap(), residentBytes()
+	var peakHeap, peakRSS atomic.Uint64
+	note := func(peak *atomic.Uint64, g float64) {
+		if g > float64(peak.Load()) {
+			peak.Store(uint64(g))
+		}
+	}
 	done := make(chan struct{})
+	sampled := make(chan struct{})
 	go func() {
+		defer close(sampled)
 		tick := time.NewTicker(10 * time.Millisecond)
 		defer tick.Stop()
 		for {
@@ -286,15 +296,33 @@ func heapGrowth(f func()) float64 {
 			case <-done:
 				return
 			case <-tick.C:
-				if g := read() - base; g > float64(peak.Load()) {
-					peak.Store(uint64(g))
-				}
+				note(&peakHeap, readHeap()-baseHeap)
+				note(&peakRSS, residentBytes()-baseRSS)
 			}
 		}
 	}()
 	f()
 	close(done)
-	return float64(peak.Load())
+	<-sampled
+	return float64(peakHeap.Load()), float64(peakRSS.Load())
+}
+
+// residentBytes is the process's resident memory, from /proc/self/statm; 0 where it cannot be
+// read.
+func residentBytes() float64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) < 2 {
+		return 0
+	}
+	pages, err := strconv.ParseFloat(fields[1], 64)
+	if err != nil {
+		return 0
+	}
+	return pages * float64(os.Getpagesize())
 }
 
 // writeLargeLayer writes a gzipped tarball of about n compressed bytes to path, without holding
