@@ -28,6 +28,7 @@ type plan struct {
 	access   *oci.Access
 	revision string // TAG@sha256:DIGEST, or sha256:DIGEST for a digest ref
 	digest   v1.Hash
+	manifest *remote.Descriptor // the manifest, when plan fetched it already
 }
 
 // run runs op against the object's repository, in the session of the object's credentials
@@ -43,7 +44,8 @@ func (p *plan) run(op func(*remote.Puller) error) error {
 }
 
 // plan parses the URL, builds the object's registry access, chooses the reference and reads its
-// manifest digest.
+// manifest digest: with a HEAD when the stored artifact may be up to date, else with the GET of
+// the manifest that the pull needs anyway.
 func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*plan, error) {
 	repo, err := parseRepository(obj.Spec.URL, obj.Spec.Insecure)
 	if err != nil {
@@ -73,6 +75,15 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 		if err != nil {
 			return err
 		}
+		if r.mustPull(obj) {
+			// Nothing stored can serve: the manifest itself, not a HEAD and then the manifest.
+			p.manifest, err = puller.Get(ctx, p.ref)
+			if err != nil {
+				return err
+			}
+			p.digest = p.manifest.Digest
+			return nil
+		}
 		// HEAD, not GET: an unchanged artifact costs no manifest download, and registries that
 		// count pulls (Docker Hub) do not count it.
 		desc, err := puller.Head(ctx, p.ref)
@@ -96,10 +107,14 @@ func (r *Reconciler) plan(ctx context.Context, obj *sourcev1.OCIRepository) (*pl
 func (r *Reconciler) pull(ctx context.Context, obj *sourcev1.OCIRepository, p *plan, dir string) (*meta.Artifact, error) {
 	var img v1.Image
 	err := p.run(func(puller *remote.Puller) error {
-		desc, err := puller.Get(ctx, p.ref.Context().Digest(p.digest.String()))
-		if err != nil {
-			return err
+		desc := p.manifest
+		if desc == nil {
+			var err error
+			if desc, err = puller.Get(ctx, p.ref.Context().Digest(p.digest.String())); err != nil {
+				return err
+			}
 		}
+		var err error
 		img, err = desc.Image()
 		return err
 	})

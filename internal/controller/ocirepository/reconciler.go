@@ -80,10 +80,16 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository,
 // upToDate reports whether the stored artifact already holds revision with the same ignore
 // rules and layer selection, and is still on disk.
 func (r *Reconciler) upToDate(obj *sourcev1.OCIRepository, p *plan) bool {
+	return !r.mustPull(obj) && obj.Status.Artifact.Revision == p.revision
+}
+
+// mustPull reports whether no stored artifact can serve, whatever the revision: there is none,
+// it is gone from disk, or the ignore rules or layer selection changed since it was made.
+func (r *Reconciler) mustPull(obj *sourcev1.OCIRepository) bool {
 	a := obj.Status.Artifact
-	return a != nil && a.Revision == p.revision && r.Storage.Exists(a) &&
-		ptrEqual(obj.Status.ObservedIgnore, obj.Spec.Ignore) &&
-		selectorEqual(obj.Status.ObservedLayerSelector, obj.Spec.LayerSelector)
+	return a == nil || !r.Storage.Exists(a) ||
+		!ptrEqual(obj.Status.ObservedIgnore, obj.Spec.Ignore) ||
+		!selectorEqual(obj.Status.ObservedLayerSelector, obj.Spec.LayerSelector)
 }
 
 func setArtifactCondition(obj *sourcev1.OCIRepository) {

@@ -29,10 +29,10 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
-// TestPullMakesNoNeedlessRequest: a reconcile that pulls a new artifact asks the registry once
-// for its API (the ping), once for the tag's digest (HEAD), and once each for the manifest and
-// the layer; a later one that finds its artifact stored makes the HEAD alone, in the session
-// the first one started.
+// TestPullMakesNoNeedlessRequest: a first reconcile asks the registry once for its API (the
+// ping), once for the tag's manifest and once for the layer, as crane does; a later one that
+// finds its artifact stored makes a HEAD alone, in the session the first one started; and once
+// the tag moves, a HEAD finds the new digest, then the manifest by digest and the layer.
 func TestPullMakesNoNeedlessRequest(t *testing.T) {
 	var mu sync.Mutex
 	var requests []string
@@ -85,23 +85,41 @@ func TestPullMakesNoNeedlessRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := take()
-	want := []string{"GET /v2/", "HEAD /v2/app/manifests/1.0.0", "GET /v2/app/manifests/" + p.digest.String(), "GET /v2/app/blobs/"}
-	if len(got) != len(want) {
-		t.Fatalf("a pull made %d requests, want %d:\n%s", len(got), len(want), strings.Join(got, "\n"))
-	}
-	for i := range want {
-		if !strings.HasPrefix(got[i], want[i]) {
-			t.Errorf("request %d = %s, want %s…", i, got[i], want[i])
-		}
-	}
+	wantRequests(t, "the first pull", got, "GET /v2/", "GET /v2/app/manifests/1.0.0", "GET /v2/app/blobs/")
 
 	obj.Status.Artifact = a
 	p, err = r.plan(t.Context(), obj)
 	if err != nil || !r.upToDate(obj, p) {
 		t.Fatalf("the stored artifact is not up to date: %v", err)
 	}
-	if got := take(); len(got) != 1 || got[0] != "HEAD /v2/app/manifests/1.0.0" {
-		t.Errorf("an unchanged reconcile made these requests, want one HEAD:\n%s", strings.Join(got, "\n"))
+	wantRequests(t, "an unchanged reconcile", take(), "HEAD /v2/app/manifests/1.0.0")
+
+	moved, err := mutate.AppendLayers(img, static.NewLayer(tarGzOf(t, "app.yaml", "kind: Secret\n"), types.OCILayer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, moved); err != nil {
+		t.Fatal(err)
+	}
+	take()
+	if p, err = r.plan(t.Context(), obj); err != nil || r.upToDate(obj, p) {
+		t.Fatalf("a moved tag: %v, up to date %v", err, err == nil && r.upToDate(obj, p))
+	}
+	if _, err := r.pull(t.Context(), obj, p, artifactDir(obj)); err != nil {
+		t.Fatal(err)
+	}
+	wantRequests(t, "a pull of a moved tag", take(), "HEAD /v2/app/manifests/1.0.0", "GET /v2/app/manifests/"+p.digest.String(), "GET /v2/app/blobs/")
+}
+
+// wantRequests fails unless got are the requests want, each want a prefix of its request.
+func wantRequests(t *testing.T, what string, got []string, want ...string) {
+	t.Helper()
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(want); i++ {
+		ok = strings.HasPrefix(got[i], want[i])
+	}
+	if !ok {
+		t.Errorf("%s made these requests:\n%s\nwant:\n%s", what, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
