@@ -26,7 +26,7 @@ func kustomizationCases() []testCase {
 		{"impersonation refused, then allowed by a role binding", testKustomizationImpersonation},
 		{"postBuild substitution from values, ConfigMaps and Secrets", testKustomizationSubstitution},
 		{"health checks pass and time out", testKustomizationHealth},
-		{"a missing source, a build error", testKustomizationFailures},
+		{"a missing source, a build error, a name too long for a label", testKustomizationFailures},
 	}
 }
 
@@ -277,5 +277,18 @@ func testKustomizationFailures(t *testing.T, h *harness) {
 	h.waitFor(t, bad, "a build failure", is(bad, meta.ReadyCondition, metav1.ConditionFalse, kustomizev1.BuildFailedReason))
 	if bad.Status.Inventory != nil && len(bad.Status.Inventory.Entries) > 0 {
 		t.Errorf("a failed build left an inventory: %+v", bad.Status.Inventory)
+	}
+
+	// The name labels every applied object, and the API server refuses a label value over 63
+	// characters: say so before applying anything, rather than object by object.
+	long := kustomization(ns2, strings.Repeat("a", 64), "./", false)
+	long.Spec.SourceRef.Name = "fleet"
+	h.create(t, long)
+	h.waitFor(t, long, "stalled on its name", stalled(long, meta.ReconciliationFailedReason))
+	if c := condition(long, meta.ReadyCondition); !strings.Contains(c.Message, "is 64 characters long") || !strings.Contains(c.Message, "shorter name") {
+		t.Errorf("Ready message = %q, want it to name the length and the fix", c.Message)
+	}
+	if long.Status.Inventory != nil && len(long.Status.Inventory.Entries) > 0 {
+		t.Errorf("a Kustomization whose name cannot label applied objects applied some: %+v", long.Status.Inventory)
 	}
 }

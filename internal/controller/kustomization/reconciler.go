@@ -16,6 +16,7 @@ import (
 	"os"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -109,6 +110,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 
 // reconcile is one pass: dependencies, artifact, build, apply, prune, health.
 func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, patcher *status.Patcher) error {
+	if n := len(obj.Name); n > validation.LabelValueMaxLength {
+		return status.Stall(meta.ReconciliationFailedReason, fmt.Errorf("the name '%s' is %d characters long, but it labels every object applied (%s) "+
+			"and a label's value is at most %d: recreate the Kustomization with a shorter name", obj.Name, n, kustomizev1.NameLabel, validation.LabelValueMaxLength))
+	}
 	if err := r.checkDependencies(ctx, obj); err != nil {
 		return err
 	}
