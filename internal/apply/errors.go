@@ -7,6 +7,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // ObjectError is the failure of one object. Apply, Prune and Wait join one per failing object,
@@ -70,7 +72,7 @@ func immutableError(err error) error {
 		}
 	}
 	if len(fields) == 0 {
-		fields = []string{shorten(err.Error(), maxCause)}
+		fields = []string{clip.String(err.Error(), maxCause)}
 	}
 	return &immutableErr{fields: fields, err: err}
 }
@@ -96,17 +98,7 @@ func causeDetail(msg string) string {
 			msg = rest[i+2:]
 		}
 	}
-	return shorten(strings.TrimPrefix(msg, "Forbidden: "), maxCause)
-}
-
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 { // do not cut a UTF-8 sequence
-		n--
-	}
-	return s[:n] + "…"
+	return clip.String(strings.TrimPrefix(msg, "Forbidden: "), maxCause)
 }
 
 // joinObjectErrors joins the errors of the failing objects, one a line, under a summary: what

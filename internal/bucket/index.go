@@ -9,6 +9,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // Index is what an artifact of a Bucket holds: each blob's name and ETag. Its digest is the
@@ -57,7 +59,7 @@ func ReadIndex(r io.Reader, revision string) (Index, error) {
 	for sc.Scan() {
 		name, etag, ok := cutLast(sc.Text(), " ")
 		if !ok || name == "" {
-			return nil, fmt.Errorf("reading the index: malformed line %q", shortenName(sc.Text()))
+			return nil, fmt.Errorf("reading the index: malformed line %q", clip.String(sc.Text(), 120))
 		}
 		i[name] = etag
 	}
@@ -75,11 +77,4 @@ func cutLast(s, sep string) (before, after string, ok bool) {
 		return s[:i], s[i+len(sep):], true
 	}
 	return s, "", false
-}
-
-func shortenName(s string) string {
-	if len(s) > 120 {
-		return s[:120] + "…"
-	}
-	return s
 }

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/azimuth-gitops/azimuth/internal/azure/blob"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // IgnoreFile is the container's own ignore file, read at the root of the container whatever
@@ -141,7 +142,7 @@ func (l *Listing) dropDirectories(sizes map[string]int64) error {
 				continue
 			}
 			if sizes[dir] > 0 {
-				return fmt.Errorf("blob '%s' is a file and the directory of blob '%s': rename one, or leave one out with spec.ignore", shortenName(dir), shortenName(name))
+				return fmt.Errorf("blob '%s' is a file and the directory of blob '%s': rename one, or leave one out with spec.ignore", clip.String(dir, 120), clip.String(name, 120))
 			}
 			delete(l.Index, dir)
 			delete(sizes, dir)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/tags"
 )
 
@@ -55,7 +56,7 @@ func Resolve(ref Ref, refs []*plumbing.Reference) (Target, error) {
 	case ref.Commit != "":
 		h, ok := hashOf(ref.Commit)
 		if !ok {
-			return Target{}, fmt.Errorf("spec.ref.commit '%s' is not a full SHA-1 commit hash of 40 hexadecimal digits", shorten(ref.Commit))
+			return Target{}, fmt.Errorf("spec.ref.commit '%s' is not a full SHA-1 commit hash of 40 hexadecimal digits", clip.String(ref.Commit, 200))
 		}
 		t := Target{Hash: h, Revision: "sha1:" + h.String()}
 		if ref.Branch != "" {
@@ -65,14 +66,14 @@ func Resolve(ref Ref, refs []*plumbing.Reference) (Target, error) {
 	case ref.Name != "":
 		name := plumbing.ReferenceName(ref.Name)
 		if !strings.HasPrefix(ref.Name, "refs/") {
-			return Target{}, fmt.Errorf("spec.ref.name '%s' must be a full reference name, such as refs/heads/main or refs/tags/v1.0.0", shorten(ref.Name))
+			return Target{}, fmt.Errorf("spec.ref.name '%s' must be a full reference name, such as refs/heads/main or refs/tags/v1.0.0", clip.String(ref.Name, 200))
 		}
 		h, ok := byName[name]
 		if tag, isTag := strings.CutPrefix(ref.Name, "refs/tags/"); isTag {
 			h, _, ok = tagCommit(tag)
 		}
 		if !ok {
-			return Target{}, fmt.Errorf("reference '%s' %w", shorten(ref.Name), ErrRefNotFound)
+			return Target{}, fmt.Errorf("reference '%s' %w", clip.String(ref.Name, 200), ErrRefNotFound)
 		}
 		return Target{Reference: name, Hash: h, Revision: ref.Name + "@sha1:" + h.String(), Shallow: true}, nil
 	case ref.SemVer != "":
@@ -88,14 +89,14 @@ func Resolve(ref Ref, refs []*plumbing.Reference) (Target, error) {
 		}
 		tag, err := policy.Latest(list, nil)
 		if err != nil {
-			return Target{}, fmt.Errorf("no tag matches spec.ref.semver '%s': %w", shorten(ref.SemVer), err)
+			return Target{}, fmt.Errorf("no tag matches spec.ref.semver '%s': %w", clip.String(ref.SemVer, 200), err)
 		}
 		ref = Ref{Tag: tag}
 		fallthrough
 	case ref.Tag != "":
 		h, object, ok := tagCommit(ref.Tag)
 		if !ok {
-			return Target{}, fmt.Errorf("tag '%s' %w", shorten(ref.Tag), ErrRefNotFound)
+			return Target{}, fmt.Errorf("tag '%s' %w", clip.String(ref.Tag, 200), ErrRefNotFound)
 		}
 		return Target{Reference: plumbing.NewTagReferenceName(ref.Tag), Hash: h, Revision: ref.Tag + "@sha1:" + h.String(), Shallow: true, Tag: object}, nil
 	}
@@ -105,7 +106,7 @@ func Resolve(ref Ref, refs []*plumbing.Reference) (Target, error) {
 	}
 	h, ok := byName[plumbing.NewBranchReferenceName(branch)]
 	if !ok {
-		return Target{}, fmt.Errorf("branch '%s' %w", shorten(branch), ErrRefNotFound)
+		return Target{}, fmt.Errorf("branch '%s' %w", clip.String(branch, 200), ErrRefNotFound)
 	}
 	return Target{Reference: plumbing.NewBranchReferenceName(branch), Hash: h, Revision: branch + "@sha1:" + h.String(), Shallow: true}, nil
 }
@@ -115,11 +116,4 @@ func hashOf(s string) (plumbing.Hash, bool) {
 		return plumbing.ZeroHash, false
 	}
 	return plumbing.NewHash(s), true
-}
-
-func shorten(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/azure/devops"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
@@ -86,7 +87,7 @@ type Remote struct {
 func (f *Factory) Remote(ctx context.Context, spec Spec) (*Remote, error) {
 	u, err := url.Parse(spec.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "ssh") || u.Host == "" {
-		return nil, &URLError{fmt.Errorf("spec.url '%s' must be an https, http or ssh URL of a Git repository", shorten(spec.URL))}
+		return nil, &URLError{fmt.Errorf("spec.url '%s' must be an https, http or ssh URL of a Git repository", clip.String(spec.URL, 200))}
 	}
 	r := &Remote{url: spec.URL, Who: "anonymous access", ca: f.base.ExtraCAs}
 	conn, err := f.resolver.Connect(ctx, spec.Spec)
@@ -129,7 +130,7 @@ func (f *Factory) Remote(ctx context.Context, spec Spec) (*Remote, error) {
 		}
 		return r, r.static(spec, secret, u)
 	}
-	return nil, fmt.Errorf("spec.provider '%s' is not served: use generic or azure", shorten(spec.Provider))
+	return nil, fmt.Errorf("spec.provider '%s' is not served: use generic or azure", clip.String(spec.Provider, 200))
 }
 
 // static reads spec.secretRef as Flux does for HTTP: username and password, or bearerToken.

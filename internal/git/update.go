@@ -17,6 +17,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/azimuth-gitops/azimuth/internal/azure/devops"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // Change is what an edit makes of a tree.
@@ -177,7 +178,7 @@ func (r *Remote) updateOnce(ctx context.Context, opts UpdateOptions, edit Edit, 
 			return false, err
 		}
 		if err := r.push(ctx, repo, spec, opts.PushOptions); err != nil {
-			return false, fmt.Errorf("pushing commit %s with refspec '%s' (it is on branch '%s'): %w", hash, shorten(opts.Refspec), opts.Branch, err)
+			return false, fmt.Errorf("pushing commit %s with refspec '%s' (it is on branch '%s'): %w", hash, clip.String(opts.Refspec, 200), opts.Branch, err)
 		}
 	}
 	return false, nil
@@ -249,16 +250,16 @@ func refspecFor(refspec, branch string, commit plumbing.Hash) (config.RefSpec, e
 	src, dst, ok := strings.Cut(refspec, ":")
 	switch {
 	case !ok || dst == "" || strings.HasPrefix(src, "+"):
-		return "", fmt.Errorf("spec.git.push.refspec '%s' must be SOURCE:DESTINATION, without '+': the automation never forces a push", shorten(refspec))
+		return "", fmt.Errorf("spec.git.push.refspec '%s' must be SOURCE:DESTINATION, without '+': the automation never forces a push", clip.String(refspec, 200))
 	case src != "HEAD" && src != branch && src != "refs/heads/"+branch:
-		return "", fmt.Errorf("spec.git.push.refspec '%s': the source must be HEAD or the push branch '%s', where the automation's commit is", shorten(refspec), branch)
+		return "", fmt.Errorf("spec.git.push.refspec '%s': the source must be HEAD or the push branch '%s', where the automation's commit is", clip.String(refspec, 200), branch)
 	}
 	if !strings.HasPrefix(dst, "refs/") {
 		dst = "refs/heads/" + dst
 	}
 	spec := config.RefSpec(commit.String() + ":" + dst)
 	if err := spec.Validate(); err != nil {
-		return "", fmt.Errorf("spec.git.push.refspec '%s': %w", shorten(refspec), err)
+		return "", fmt.Errorf("spec.git.push.refspec '%s': %w", clip.String(refspec, 200), err)
 	}
 	return spec, nil
 }

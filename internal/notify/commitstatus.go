@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // A Provider's spec.commitStatusExpr is a CEL expression that names its commit statuses in place
@@ -99,18 +100,18 @@ func compileStatusExpr(p *notificationv1.Provider) *statusExpr {
 		for _, e := range issues.Errors() {
 			msgs = append(msgs, fmt.Sprintf("%d:%d: %s", e.Location.Line(), e.Location.Column()+1, e.Message))
 		}
-		return fail("%q does not compile: %s", shortenValue(x.expr), strings.Join(msgs, "; "))
+		return fail("%q does not compile: %s", clip.String(x.expr, 200), strings.Join(msgs, "; "))
 	}
 	if t := ast.OutputType(); !t.IsExactType(cel.StringType) {
 		return fail("%q is of type %s, not string (as in Flux, the expression's type must be string: wrap a field in string())",
-			shortenValue(x.expr), t)
+			clip.String(x.expr, 200), t)
 	}
 	prog, err := env.Program(ast,
 		cel.EvalOptions(cel.OptOptimize),
 		// Kubernetes' default: how often a comprehension checks that the context is not done.
 		cel.InterruptCheckFrequency(100))
 	if err != nil {
-		return fail("%q can't be programmed: %v", shortenValue(x.expr), err)
+		return fail("%q can't be programmed: %v", clip.String(x.expr, 200), err)
 	}
 	x.prog = prog
 	return x
@@ -124,7 +125,7 @@ func (x *statusExpr) eval(ctx context.Context, e *Event, alert *notificationv1.A
 	}
 	fail := func(format string, args ...any) (string, error) {
 		return "", terminalf("spec.commitStatusExpr of provider '%s/%s': %q %s: no commit status is posted",
-			p.Namespace, p.Name, shortenValue(x.expr), fmt.Sprintf(format, args...))
+			p.Namespace, p.Name, clip.String(x.expr, 200), fmt.Sprintf(format, args...))
 	}
 	val, _, err := x.prog.ContextEval(ctx, vars)
 	if err != nil {

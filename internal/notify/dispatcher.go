@@ -20,6 +20,7 @@ import (
 
 	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
 	"github.com/azimuth-gitops/azimuth/internal/access"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // Options configure a Dispatcher. The zero value takes the defaults.
@@ -142,9 +143,7 @@ func New(c client.Reader, a *access.Resolver, opts *Options) *Dispatcher {
 // seen within the window and ErrBusy when the intake is full.
 func (d *Dispatcher) Submit(e Event) error {
 	clean(&e)
-	if len(e.Message) > MaxMessage {
-		e.Message = e.Message[:MaxMessage]
-	}
+	e.Message = clip.String(e.Message, MaxMessage)
 	if !d.dedup.first(key(&e), d.opts.Now().UnixNano()) {
 		d.metrics.dropped.WithLabelValues("", DropDuplicate).Inc()
 		return ErrDuplicate
@@ -213,7 +212,7 @@ func (d *Dispatcher) selects(a *notificationv1.Alert, e *Event, objLabels labels
 		}
 	}
 	return matched && d.regexps.messageAllowed(&a.Spec, e.Message, func(list, expr string, err error) {
-		d.warn(a, notificationv1.InvalidConfigReason, fmt.Sprintf("failed to compile %s regex: %s", list, shortenValue(expr)))
+		d.warn(a, notificationv1.InvalidConfigReason, fmt.Sprintf("failed to compile %s regex: %s", list, clip.String(expr, 200)))
 	})
 }
 
@@ -396,10 +395,7 @@ func (d *Dispatcher) warn(a *notificationv1.Alert, reason, message string) {
 	if d.opts.Recorder == nil {
 		return
 	}
-	if len(message) > 1024 {
-		message = message[:1024] + "…"
-	}
-	d.opts.Recorder.Eventf(a, nil, "Warning", reason, "Notify", "%s", message)
+	d.opts.Recorder.Eventf(a, nil, "Warning", reason, "Notify", "%s", clip.String(message, clip.EventNote))
 }
 
 func objectString(e *Event) string {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -34,10 +35,12 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
-// recorded collects the events recorded on Alerts.
+// recorded collects the events recorded on Alerts, and those the API server would refuse: a
+// note over 1,024 bytes or not UTF-8.
 type recorded struct {
-	mu   sync.Mutex
-	list []string
+	mu      sync.Mutex
+	list    []string
+	refused []string
 }
 
 func (r *recorded) Eventf(regarding, _ runtime.Object, eventtype, reason, _, note string, args ...any) {
@@ -47,7 +50,12 @@ func (r *recorded) Eventf(regarding, _ runtime.Object, eventtype, reason, _, not
 	if o, ok := regarding.(client.Object); ok {
 		name = o.GetName()
 	}
-	r.list = append(r.list, fmt.Sprintf("%s %s %s: %s", name, eventtype, reason, fmt.Sprintf(note, args...)))
+	text := fmt.Sprintf(note, args...)
+	if len(text) > 1024 || !utf8.ValidString(text) {
+		r.refused = append(r.refused, fmt.Sprintf("%s %s: a note of %d bytes (valid UTF-8: %t)", name, reason, len(text), utf8.ValidString(text)))
+		return
+	}
+	r.list = append(r.list, fmt.Sprintf("%s %s %s: %s", name, eventtype, reason, text))
 }
 
 func (r *recorded) find(substr string) string {
@@ -86,6 +94,11 @@ func start(t *testing.T, opts Options, base transport.Options, objs ...client.Ob
 		t.Fatal(err)
 	}
 	h := &harness{events: &recorded{}, reg: prometheus.NewRegistry()}
+	t.Cleanup(func() {
+		for _, e := range h.events.refused {
+			t.Errorf("the API server would refuse the event of %s", e)
+		}
+	})
 	opts.Recorder, opts.Registerer = h.events, h.reg
 	if opts.RetryDelay == 0 {
 		opts.RetryDelay = 10 * time.Millisecond
@@ -323,6 +336,31 @@ func TestFaults(t *testing.T) {
 	}
 	if okFlaky != 2 { // "first" retried once, then "second": 3 requests, 2 answered 200
 		t.Errorf("flaky answered 200 to %d requests", okFlaky)
+	}
+}
+
+// TestRefusalFitsAnEvent: an endpoint's long answer, cut inside a multi-byte character, and a
+// failure too long for an event's note still make an event the API server accepts (at most 1,024
+// bytes of UTF-8; the harness fails the test on any other), cut where a character starts.
+func TestRefusalFitsAnEvent(t *testing.T) {
+	refuses := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, "x"+strings.Repeat("é", 2000))
+	}))
+	t.Cleanup(refuses.Close)
+	h := start(t, Options{}, transport.Options{}, provider("refuses", "generic", refuses.URL), alert("refused", "refuses"))
+	if err := h.d.Submit(*kustomizationEvent("apps", strings.Repeat("w", 253), SeverityInfo, "one")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the refusal", func() bool { return h.events.find("refused Warning") != "" })
+	if e := h.events.find("refused Warning"); !strings.Contains(e, "the endpoint answered 400 Bad Request: xéé") || !strings.HasSuffix(e, "é…") {
+		t.Errorf("refusal event %q, want the start of the answer, cut after a whole character", e)
+	}
+
+	h.d.warn(alert("long", "refuses"), notificationv1.NotificationDispatchFailedReason, "ü"+strings.Repeat("€", 1000))
+	e := h.events.find("long Warning")
+	if note := strings.TrimPrefix(e, "long Warning NotificationDispatchFailed: "); len(note) > 1024 || len(note) < 1020 || !strings.HasSuffix(note, "€…") {
+		t.Errorf("a 3,002-byte failure became a note of %d bytes ending %q; want it cut after a whole character to fit 1,024", len(note), note[max(0, len(note)-8):])
 	}
 }
 

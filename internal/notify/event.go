@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // Event is a report of an event, in the JSON of Flux's event API
@@ -152,14 +154,14 @@ func commitSHA(rev string) (string, error) {
 		if isHex(sha) {
 			return sha, nil
 		}
-		return "", fmt.Errorf("failed to extract commit hash from '%s' revision", shortenValue(rev))
+		return "", fmt.Errorf("failed to extract commit hash from '%s' revision", clip.String(rev, 200))
 	}
 	if isHex(rev) && len(rev) >= 40 {
 		return rev, nil
 	}
 	parts := strings.Split(rev, "/")
 	if len(parts) < 2 || !isHex(parts[len(parts)-1]) {
-		return "", fmt.Errorf("failed to extract commit hash from '%s' revision", shortenValue(rev))
+		return "", fmt.Errorf("failed to extract commit hash from '%s' revision", clip.String(rev, 200))
 	}
 	return parts[len(parts)-1], nil
 }
@@ -174,14 +176,6 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// shortenValue bounds a user's value quoted in a message.
-func shortenValue(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
 }
 
 // splitCamelCase splits a reason such as HealthCheckFailed into its words, keeping runs of

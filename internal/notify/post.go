@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 )
 
@@ -66,10 +67,7 @@ func post(ctx context.Context, client *http.Client, address string, body []byte,
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	e := &HTTPError{StatusCode: resp.StatusCode, Body: strings.TrimSpace(string(data))}
-	if len(e.Body) > 300 {
-		e.Body = e.Body[:300] + "…"
-	}
+	e := &HTTPError{StatusCode: resp.StatusCode, Body: clip.String(strings.TrimSpace(string(data)), 300)}
 	if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs > 0 {
 		e.RetryAfter = time.Duration(secs) * time.Second
 	}

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // Endpoint is a storage account's blob service, as a Bucket's spec.endpoint names it: host
@@ -68,7 +70,7 @@ func ParseEndpoint(raw string, allowHTTP bool) (*Endpoint, error) {
 			return fail("has a path: name the storage account's blob service alone (https://ACCOUNT.blob.core.windows.net) and the container in spec.bucketName")
 		}
 		if !accountName.MatchString(path) {
-			return fail("names the storage account '%s' in its path, which is not 3 to 24 lowercase letters and digits", shorten(path))
+			return fail("names the storage account '%s' in its path, which is not 3 to 24 lowercase letters and digits", clip.String(path, 80))
 		}
 		clean := &url.URL{Scheme: u.Scheme, Host: strings.ToLower(u.Host), Path: "/" + path, RawQuery: u.RawQuery}
 		return &Endpoint{URL: clean, Account: path}, nil
@@ -114,7 +116,7 @@ func CheckContainerName(name string) error {
 		(len(name) >= 3 && len(name) <= 63 && containerName.MatchString(name) && !strings.Contains(name, "--")) {
 		return nil
 	}
-	return &EndpointError{fmt.Sprintf("spec.bucketName '%s' is not an Azure container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit", shorten(name))}
+	return &EndpointError{fmt.Sprintf("spec.bucketName '%s' is not an Azure container name: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit", clip.String(name, 80))}
 }
 
 // MergeSAS returns the endpoint's URL with the SAS sas, without its leading '?', as its query,
@@ -135,11 +137,4 @@ func (e *Endpoint) MergeSAS(sas string) (*url.URL, error) {
 	u := *e.URL
 	u.RawQuery = values.Encode()
 	return &u, nil
-}
-
-func shorten(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "…"
-	}
-	return s
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // ErrBearerOverHTTP: an Entra token would travel in clear text.
@@ -28,7 +30,7 @@ func BearerToken(ctx context.Context, cred azcore.TokenCredential, repoURL strin
 	case u.Scheme == "http":
 		return "", ErrBearerOverHTTP
 	case u.Scheme != "https":
-		return "", fmt.Errorf("an Entra ID token authenticates HTTPS URLs; '%s' is %s: use an https:// URL for provider azure, or ssh with a key in spec.secretRef and provider generic", shorten(repoURL), u.Scheme)
+		return "", fmt.Errorf("an Entra ID token authenticates HTTPS URLs; '%s' is %s: use an https:// URL for provider azure, or ssh with a key in spec.secretRef and provider generic", clip.String(repoURL, 200), u.Scheme)
 	}
 	if _, hasPassword := u.User.Password(); hasPassword {
 		return "", ErrBearerAndBasic

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // Repository is an Azure DevOps Git repository, as its clone URL names it.
@@ -30,7 +32,7 @@ func (r Repository) String() string {
 func ParseRepository(raw string) (Repository, error) {
 	fail := func() (Repository, error) {
 		return Repository{}, fmt.Errorf("'%s' is not an Azure DevOps repository URL: use https://dev.azure.com/ORG/PROJECT/_git/REPO "+
-			"or git@ssh.dev.azure.com:v3/ORG/PROJECT/REPO", shorten(raw))
+			"or git@ssh.dev.azure.com:v3/ORG/PROJECT/REPO", clip.String(raw, 200))
 	}
 	if rest, ok := strings.CutPrefix(raw, "git@ssh.dev.azure.com:v3/"); ok {
 		return sshPath(rest, fail)
@@ -85,12 +87,4 @@ func named(org, project, repo string, ssh bool, fail func() (Repository, error))
 		names[i] = n
 	}
 	return Repository{Organization: names[0], Project: names[1], Name: names[2], SSH: ssh}, nil
-}
-
-// shorten bounds a value quoted in an error.
-func shorten(s string) string {
-	if len(s) > 200 {
-		return s[:200] + "…"
-	}
-	return s
 }

@@ -16,6 +16,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // StatusesAPIVersion is the api-version of the commit statuses REST API that Azimuth speaks, the
@@ -78,7 +80,7 @@ func NewStatuses(address string, rt http.RoundTripper, auth StatusAuth) (*Status
 		return nil, err
 	}
 	if repo.SSH {
-		return nil, fmt.Errorf("'%s' is an SSH address; commit statuses are set through the REST API: use https://dev.azure.com/%s/%s/_git/%s", shorten(address), repo.Organization, url.PathEscape(repo.Project), repo.Name)
+		return nil, fmt.Errorf("'%s' is an SSH address; commit statuses are set through the REST API: use https://dev.azure.com/%s/%s/_git/%s", clip.String(address, 200), repo.Organization, url.PathEscape(repo.Project), repo.Name)
 	}
 	if auth.PAT == "" && auth.Credential == nil {
 		return nil, errors.New("no credential for Azure DevOps: set 'token' (a PAT) in the secret of spec.secretRef, or use an Entra identity")
@@ -224,9 +226,9 @@ func errorMessage(contentType string, data []byte) string {
 		Message string `json:"message"`
 	}
 	if strings.Contains(contentType, "json") && json.Unmarshal(data, &wrapped) == nil && wrapped.Message != "" {
-		return shorten(wrapped.Message)
+		return clip.String(wrapped.Message, 200)
 	}
-	return shorten(strings.TrimSpace(string(data)))
+	return clip.String(strings.TrimSpace(string(data)), 200)
 }
 
 // PATError is Azure DevOps refusing a PAT: unknown, expired, of a user without the group, or

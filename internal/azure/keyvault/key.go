@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 )
 
@@ -54,10 +55,10 @@ func (k Key) Validate(c entra.Cloud) error {
 		return err
 	}
 	if !objectName.MatchString(k.Name) {
-		return fmt.Errorf("key name %q of vault %s is not a Key Vault key name (1-127 letters, digits and hyphens)", shorten(k.Name), k.VaultURL)
+		return fmt.Errorf("key name %q of vault %s is not a Key Vault key name (1-127 letters, digits and hyphens)", clip.String(k.Name, 200), k.VaultURL)
 	}
 	if !objectVersion.MatchString(k.Version) {
-		return fmt.Errorf("key version %q of key %s in vault %s is not a Key Vault key version (letters and digits, such as 32 hexadecimal digits, or empty for the current version)", shorten(k.Version), k.Name, k.VaultURL)
+		return fmt.Errorf("key version %q of key %s in vault %s is not a Key Vault key version (letters and digits, such as 32 hexadecimal digits, or empty for the current version)", clip.String(k.Version, 200), k.Name, k.VaultURL)
 	}
 	return nil
 }
@@ -66,7 +67,7 @@ func validateVaultURL(vaultURL string, c entra.Cloud) error {
 	suffix := DNSSuffix(c)
 	want := fmt.Sprintf("a vault URL of cloud %s is https://VAULT.%s", c.Name, suffix)
 	fail := func(reason string) error {
-		return fmt.Errorf("vault URL %q %s: %s", shorten(vaultURL), reason, want)
+		return fmt.Errorf("vault URL %q %s: %s", clip.String(vaultURL, 200), reason, want)
 	}
 	u, err := url.Parse(vaultURL)
 	switch {
@@ -88,13 +89,4 @@ func validateVaultURL(vaultURL string, c entra.Cloud) error {
 		return fail("is not a Key Vault of cloud " + c.Name)
 	}
 	return nil
-}
-
-// shorten keeps what an error quotes from a document to a readable length.
-func shorten(s string) string {
-	const max = 200
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "…"
 }

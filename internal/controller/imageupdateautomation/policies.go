@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
 	"github.com/azimuth-gitops/azimuth/internal/setters"
 )
@@ -51,11 +52,11 @@ func notReady(p *imagev1.ImagePolicy) string {
 	ready := status.Ready(p)
 	switch {
 	case p.Status.LatestRef == nil && ready != nil && ready.Status == metav1.ConditionFalse:
-		return fmt.Sprintf("it has no latest image yet (Ready=False, %s: %s)", ready.Reason, status.Shorten(ready.Message, 512))
+		return fmt.Sprintf("it has no latest image yet (Ready=False, %s: %s)", ready.Reason, clip.String(ready.Message, 512))
 	case p.Status.LatestRef == nil:
 		return "it has no latest image yet"
 	case ready != nil && ready.Status == metav1.ConditionFalse && ready.ObservedGeneration == p.Generation:
-		return fmt.Sprintf("Ready=False (%s: %s)", ready.Reason, status.Shorten(ready.Message, 512))
+		return fmt.Sprintf("Ready=False (%s: %s)", ready.Reason, clip.String(ready.Message, 512))
 	}
 	return ""
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // TestLongMessagesStillReachTheUser: an event note over 1,024 bytes is rejected by the API
@@ -22,14 +23,14 @@ func TestLongMessagesStillReachTheUser(t *testing.T) {
 	RecordChange(rec, obj, before)
 
 	msg := Ready(obj).Message
-	if len(msg) > MaxConditionMessage || !utf8.ValidString(msg) || !strings.HasPrefix(msg, "service account tenant-a/app") {
+	if len(msg) > clip.ConditionMessage || !utf8.ValidString(msg) || !strings.HasPrefix(msg, "service account tenant-a/app") {
 		t.Fatalf("condition message: %d bytes, valid UTF-8 %v", len(msg), utf8.ValidString(msg))
 	}
 	if len(rec.events) != 1 {
 		t.Fatalf("events: %v", rec.events)
 	}
 	note := strings.TrimPrefix(rec.events[0], "Warning AuthenticationFailed ")
-	if len(note) > MaxEventNote || !utf8.ValidString(note) || !strings.HasSuffix(note, "…") {
+	if len(note) > clip.EventNote || !utf8.ValidString(note) || !strings.HasSuffix(note, "…") {
 		t.Fatalf("event note: %d bytes, valid UTF-8 %v", len(note), utf8.ValidString(note))
 	}
 

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/azimuth-gitops/azimuth/api/meta"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // Object is an API object with conditions.
@@ -134,7 +135,7 @@ func Progressing(obj Object, message string) {
 func set(obj Object, condition string, s metav1.ConditionStatus, reason, message string) {
 	conds := obj.GetConditions()
 	apimeta.SetStatusCondition(&conds, metav1.Condition{
-		Type: condition, Status: s, Reason: reason, Message: Shorten(message, MaxConditionMessage), ObservedGeneration: obj.GetGeneration(),
+		Type: condition, Status: s, Reason: reason, Message: clip.String(message, clip.ConditionMessage), ObservedGeneration: obj.GetGeneration(),
 	})
 	obj.SetConditions(conds)
 }
@@ -174,7 +175,7 @@ func recordChange(rec events.EventRecorder, obj Object, before *metav1.Condition
 
 // emit records an event with annotations when there are some and rec takes them.
 func emit(rec events.EventRecorder, obj Object, annotations map[string]string, kind, reason, message string) {
-	note := Shorten(message, MaxEventNote)
+	note := clip.String(message, clip.EventNote)
 	if a, ok := rec.(events.AnnotatedEventRecorder); ok && len(annotations) > 0 {
 		a.AnnotatedEventf(obj, nil, annotations, kind, reason, "Reconcile", "%s", note)
 		return
