@@ -12,6 +12,10 @@
 //     for a body that is not one; 401 when the URL has no sig parameter.
 //   - Office 365 connectors: 200 with body "1" for a MessageCard (or a body with text); 400
 //     "Summary or Text is required." otherwise.
+//   - both: 413 for a message over Teams' 28 KB limit, counted as Teams has been seen to count a
+//     body sent as UTF-8, in UTF-16 (two bytes for most characters): a message of more than
+//     14,336 ASCII characters is refused. Microsoft documents the limit, not how it is counted;
+//     this is the stricter reading.
 //
 // Not emulated:
 //   - the signature of Workflows URLs (any non-empty sig is accepted) and the connectors' IDs;
@@ -27,6 +31,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf16"
 )
 
 // Hosts are the host patterns the handler answers on; register each with the gateway.
@@ -64,8 +69,12 @@ func (s *Server) Posts() []Post {
 	return append([]Post(nil), s.posts...)
 }
 
-// maxBody bounds a post: Teams refuses messages over about 28 KB; this leaves room.
-const maxBody = 1 << 20
+// maxBody bounds what is read of a post; maxMessage is Teams' limit on a message, in bytes of
+// UTF-16.
+const (
+	maxBody    = 1 << 20
+	maxMessage = 28 << 10
+)
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	host := strings.ToLower(strings.Split(r.Host, ":")[0])
@@ -86,6 +95,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, legacy bool, body []byte) int {
+	if n := 2 * len(utf16.Encode([]rune(string(body)))); n > maxMessage {
+		if legacy {
+			http.Error(w, "Webhook message delivery failed with error: Microsoft Teams endpoint returned HTTP error 413 with ContextId tcid=0,server=azimuth-local,cv=", http.StatusRequestEntityTooLarge)
+			return http.StatusRequestEntityTooLarge
+		}
+		return jsonError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The payload is too large. Please make sure the size is less than 28KB.")
+	}
 	if legacy {
 		var card struct {
 			Type    string `json:"@type"`

@@ -19,6 +19,9 @@ func TestAnswers(t *testing.T) {
 		{"workflow with a MessageCard", "https://prod-12.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x", `{"@type":"MessageCard","summary":"s"}`, 400},
 		{"connector", "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d", `{"@type":"MessageCard","summary":"s"}`, 200},
 		{"connector without summary", "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d", `{}`, 400},
+		{"workflow, 28 KB of UTF-16", "https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x", sized(adaptive, 14<<10), 202},
+		{"workflow, over 28 KB of UTF-16", "https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x", sized(adaptive, 14<<10+1), 413},
+		{"connector, over 28 KB of UTF-16", "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d", sized(`{"@type":"MessageCard","summary":"s"}`, 15000), 413},
 	} {
 		req := httptest.NewRequest(http.MethodPost, tt.url, strings.NewReader(tt.body))
 		rec := httptest.NewRecorder()
@@ -28,7 +31,13 @@ func TestAnswers(t *testing.T) {
 		}
 	}
 	posts := s.Posts()
-	if len(posts) != 5 || posts[0].Host != "prod-12.westeurope.logic.azure.com" || posts[0].Status != 202 || !posts[3].Legacy || strings.Contains(posts[0].Path, "sig") {
+	if len(posts) != 8 || posts[0].Host != "prod-12.westeurope.logic.azure.com" || posts[0].Status != 202 || !posts[3].Legacy || strings.Contains(posts[0].Path, "sig") {
 		t.Errorf("posts: %+v", posts)
 	}
+}
+
+// sized pads a JSON object with a field to n characters.
+func sized(object string, n int) string {
+	pad := `,"pad":""}`
+	return strings.TrimSuffix(object, "}") + pad[:len(pad)-2] + strings.Repeat("x", n-len(object)-len(pad)+1) + `"}`
 }

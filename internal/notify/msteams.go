@@ -3,10 +3,13 @@ package notify
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
 // msTeams posts to a Microsoft Teams incoming webhook what Flux posts: an Adaptive Card (1.4) for
@@ -19,16 +22,62 @@ type msTeams struct {
 }
 
 func (t *msTeams) send(ctx context.Context, e Event) error {
-	objName := strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name + "." + e.InvolvedObject.Namespace
-	var payload any = adaptiveCard(&e, objName)
-	if t.legacy {
-		payload = messageCard(&e, objName)
-	}
-	body, err := json.Marshal(payload)
+	body, err := t.card(e)
 	if err != nil {
 		return err
 	}
 	return post(ctx, t.client, t.address, body, nil)
+}
+
+// teamsBudget is the most Azimuth posts to Teams. Teams refuses a message over 28 KB, and has
+// been seen to count a body sent as UTF-8 in UTF-16, two bytes a character: 14 KB of UTF-8 is
+// under the limit either way.
+const teamsBudget = 14 << 10
+
+// card is the JSON of e's card, within teamsBudget: a longer message (a Kustomization's change
+// set of hundreds of objects, say) is cut, saying how much was left out, and then the metadata
+// values, rather than posting a card that Teams would refuse.
+func (t *msTeams) card(e Event) ([]byte, error) {
+	objName := strings.ToLower(e.InvolvedObject.Kind) + "/" + e.InvolvedObject.Name + "." + e.InvolvedObject.Namespace
+	whole := e.Message
+	for {
+		var payload any = adaptiveCard(&e, objName)
+		if t.legacy {
+			payload = messageCard(&e, objName)
+		}
+		body, err := json.Marshal(payload)
+		over := len(body) - teamsBudget
+		if err != nil || over <= 0 {
+			return body, err
+		}
+		// Each byte of the message is at least one byte of JSON: cutting over bytes more than
+		// the note adds brings the card within the budget, unless the rest of it is too long.
+		if keep := len(e.Message) - len(teamsCutNote) - 20 - over; keep > 0 && e.Message != "" {
+			cut := clip.String(whole, keep)
+			e.Message = cut + fmt.Sprintf(teamsCutNote, len(whole)-len(cut)+len(clip.Mark))
+			continue
+		}
+		if shortened := clipMetadata(&e); !shortened {
+			return nil, fmt.Errorf("the card of this event is %d bytes with its message and metadata cut, over the %d that fit a Teams message", len(body), teamsBudget)
+		}
+	}
+}
+
+// teamsCutNote ends a message cut to fit a Teams card.
+const teamsCutNote = "\n\n(%d bytes left out: a Teams message holds at most 28 KB)"
+
+// clipMetadata cuts e's metadata values to 256 bytes each, and reports whether any was longer.
+func clipMetadata(e *Event) bool {
+	shortened := false
+	m := make(map[string]string, len(e.Metadata))
+	for k, v := range e.Metadata {
+		if len(v) > 256 {
+			v, shortened = clip.String(v, 256), true
+		}
+		m[k] = v
+	}
+	e.Metadata = m
+	return shortened
 }
 
 // MessageCard is the legacy Office 365 connector card.

@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
 	"github.com/azimuth-gitops/azimuth/azurelocal/pki"
+	"github.com/azimuth-gitops/azimuth/azurelocal/teams"
 	"github.com/azimuth-gitops/azimuth/internal/azure/devops"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
@@ -223,6 +225,74 @@ func TestMSTeamsPayloads(t *testing.T) {
 			t.Errorf("message card lacks %s:\n%s", want, legacy)
 		}
 	}
+}
+
+// TestMSTeamsCardsFitTeams: a message too long for a Teams card (a change set of hundreds of
+// objects) is cut, saying how much was left out, and then over-long metadata, so that the local
+// Teams, which refuses what Teams refuses, accepts the card; a card that cannot fit is an error.
+func TestMSTeamsCardsFitTeams(t *testing.T) {
+	srv := httptest.NewServer(teams.New())
+	t.Cleanup(srv.Close)
+	target := strings.TrimPrefix(srv.URL, "http://")
+	rules, err := transport.ParseConnectToList("prod-12.westeurope.logic.azure.com:80:" + target + ",contoso.webhook.office.com:80:" + target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := transport.NewClient(&transport.Options{ConnectTo: rules}, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var changes strings.Builder
+	for i := 0; changes.Len() < MaxMessage-100; i++ {
+		fmt.Fprintf(&changes, "Deployment/apps/wéb-%d configured\n", i)
+	}
+	small := map[string]string{"revision": "main@sha1:0b8b1a466c7d"}
+	for _, endpoint := range []struct {
+		name    string
+		address string
+		legacy  bool
+	}{
+		{"Workflows", "http://prod-12.westeurope.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig=s", false},
+		{"connector", "http://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d", true},
+	} {
+		sender := &msTeams{client: client, address: endpoint.address, legacy: endpoint.legacy}
+		for _, c := range []struct {
+			name     string
+			message  string
+			metadata map[string]string
+			fits     bool
+		}{
+			{"a change set of hundreds of objects", changes.String(), small, true},
+			{"a metadata value of 30 KB", "Health check failed", map[string]string{"summary": strings.Repeat("ü", 15000)}, true},
+			{"a thousand metadata values", "Health check failed", thousandKeys(), false},
+		} {
+			e := Event{InvolvedObject: corev1.ObjectReference{Kind: "Kustomization", Name: "web", Namespace: "apps"}, Severity: SeverityInfo, Message: c.message, Metadata: c.metadata}
+			body, _ := sender.card(e)
+			err := sender.send(t.Context(), e)
+			switch {
+			case c.fits && err != nil:
+				t.Errorf("%s, %s: %v", endpoint.name, c.name, err)
+			case !c.fits && (err == nil || !strings.Contains(err.Error(), "over the 14336 that fit a Teams message")):
+				t.Errorf("%s, %s: error %v, want one saying the card cannot fit", endpoint.name, c.name, err)
+			case !c.fits:
+				continue
+			}
+			if !json.Valid(body) || len(body) > teamsBudget {
+				t.Errorf("%s, %s: a card of %d bytes", endpoint.name, c.name, len(body))
+			}
+			if c.message == changes.String() && (!strings.Contains(string(body), `Deployment/apps/wéb-0 configured\n`) || !strings.Contains(string(body), `bytes left out: a Teams message holds at most 28 KB)`)) {
+				t.Errorf("%s, %s: the card does not keep the start of the message and say it was cut:\n%.300s", endpoint.name, c.name, body)
+			}
+		}
+	}
+}
+
+func thousandKeys() map[string]string {
+	m := map[string]string{}
+	for i := range 1000 {
+		m[fmt.Sprintf("key-%d", i)] = strings.Repeat("v", 100)
+	}
+	return m
 }
 
 // TestRecorder: the tee records the Kubernetes event and submits Flux's event: the object with its
