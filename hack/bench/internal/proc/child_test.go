@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestChild(t *testing.T) {
@@ -26,6 +27,12 @@ func TestChild(t *testing.T) {
 	rss, peak, err := Memory(c.Pid())
 	if err != nil || rss <= 0 || peak < rss {
 		t.Errorf("Memory = %d, %d, %v; want 0 < rss <= peak", rss, peak, err)
+	}
+	// Stopped before sh has run echo, the child would leave an empty log: wait for the line.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(Tail(log, 1), "started"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the child wrote no 'started' to its log: %q", Tail(log, 5))
+		}
 	}
 	c.Stop()
 	err = c.Alive()
