@@ -1,6 +1,8 @@
 // Package teams is the local Microsoft Teams incoming webhook: it answers the webhook URLs of
 // Teams Workflows (https://prod-NN.REGION.logic.azure.com:443/workflows/ID/triggers/manual/
-// paths/invoke?...&sig=...) and of the retired Office 365 connectors
+// paths/invoke?...&sig=..., and for newer flows https://ENV.NN.environment.api.powerplatform.com:443/
+// powerautomate/automations/direct/workflows/ID/triggers/manual/paths/invoke?...&sig=...) and of
+// the retired Office 365 connectors
 // (https://TENANT.webhook.office.com/webhookb2/...), checks that a post is the card Teams would
 // render, and records it, so that tests and the demo can read what a channel would show.
 //
@@ -21,7 +23,10 @@
 //   - the signature of Workflows URLs (any non-empty sig is accepted) and the connectors' IDs;
 //   - running the workflow (posting to a channel as the flow's owner), throttling, and the card's
 //     rendering beyond its shape;
-//   - regions other than those of Hosts (Teams gives URLs in the tenant's region).
+//   - regions other than those of Hosts (Teams gives URLs in the tenant's region);
+//   - the hosts of Power Platform environments, two labels under environment.api.powerplatform.com,
+//     which the gateway's one-label wildcards cannot name: the handler answers their paths when a
+//     test routes a host to it.
 package teams
 
 import (
@@ -119,7 +124,8 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, legacy bool, bod
 		io.WriteString(w, "1")
 		return http.StatusOK
 	}
-	if !strings.HasPrefix(r.URL.Path, "/workflows/") || !strings.HasSuffix(r.URL.Path, "/triggers/manual/paths/invoke") {
+	path, _ := strings.CutPrefix(r.URL.Path, "/powerautomate/automations/direct")
+	if !strings.HasPrefix(path, "/workflows/") || !strings.HasSuffix(path, "/triggers/manual/paths/invoke") {
 		return jsonError(w, http.StatusNotFound, "WorkflowNotFound", "The workflow could not be found.")
 	}
 	if r.URL.Query().Get("sig") == "" {

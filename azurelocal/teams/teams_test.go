@@ -15,6 +15,8 @@ func TestAnswers(t *testing.T) {
 		status          int
 	}{
 		{"workflow", "https://prod-12.westeurope.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke?api-version=2016-06-01&sig=xyz", adaptive, 202},
+		{"Power Platform workflow", "https://default2e8111261a.26.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=xyz", adaptive, 202},
+		{"Power Platform, another path", "https://default2e8111261a.26.environment.api.powerplatform.com/powerautomate/flows/abc?sig=xyz", adaptive, 404},
 		{"workflow without sig", "https://prod-12.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke", adaptive, 401},
 		{"workflow with a MessageCard", "https://prod-12.westus.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=x", `{"@type":"MessageCard","summary":"s"}`, 400},
 		{"connector", "https://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d", `{"@type":"MessageCard","summary":"s"}`, 200},
@@ -31,8 +33,13 @@ func TestAnswers(t *testing.T) {
 		}
 	}
 	posts := s.Posts()
-	if len(posts) != 8 || posts[0].Host != "prod-12.westeurope.logic.azure.com" || posts[0].Status != 202 || !posts[3].Legacy || strings.Contains(posts[0].Path, "sig") {
-		t.Errorf("posts: %+v", posts)
+	if len(posts) != 10 {
+		t.Fatalf("%d posts recorded, want 10", len(posts))
+	}
+	for i, p := range posts {
+		if legacy := strings.HasSuffix(p.Host, ".webhook.office.com"); p.Legacy != legacy || strings.Contains(p.Path, "sig") || i == 0 && (p.Host != "prod-12.westeurope.logic.azure.com" || p.Status != 202) {
+			t.Errorf("post %d: %s %s %d legacy %t", i, p.Host, p.Path, p.Status, p.Legacy)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -19,6 +20,16 @@ type msTeams struct {
 	client  *http.Client
 	address string
 	legacy  bool
+}
+
+// newMSTeams returns the sender for a Teams webhook URL: a MessageCard for an Office 365
+// connector, an Adaptive Card for any other, such as a Workflows URL; false for no URL.
+func newMSTeams(client *http.Client, address string) (*msTeams, bool) {
+	u, err := url.ParseRequestURI(address)
+	if err != nil || u.Host == "" {
+		return nil, false
+	}
+	return &msTeams{client: client, address: address, legacy: strings.HasSuffix(strings.ToLower(u.Hostname()), ".webhook.office.com")}, true
 }
 
 func (t *msTeams) send(ctx context.Context, e Event) error {

@@ -106,11 +106,11 @@ func (d *Dispatcher) sender(ctx context.Context, p *notificationv1.Provider, c *
 		}
 		return g, nil
 	case notificationv1.MSTeamsProvider:
-		u, err := url.ParseRequestURI(c.address)
-		if err != nil || u.Host == "" {
+		t, ok := newMSTeams(client, c.address)
+		if !ok {
 			return nil, terminalf("invalid MS Teams webhook URL of provider '%s/%s': put the Workflows URL in the key 'address' of the secret of spec.secretRef", p.Namespace, p.Name)
 		}
-		return &msTeams{client: client, address: c.address, legacy: strings.HasSuffix(strings.ToLower(u.Hostname()), ".webhook.office.com")}, nil
+		return t, nil
 	case notificationv1.AzureDevOpsProvider:
 		return d.azureDevOps(ctx, p, c, alert)
 	case notificationv1.AzureEventHubProvider:

@@ -234,7 +234,8 @@ func TestMSTeamsCardsFitTeams(t *testing.T) {
 	srv := httptest.NewServer(teams.New())
 	t.Cleanup(srv.Close)
 	target := strings.TrimPrefix(srv.URL, "http://")
-	rules, err := transport.ParseConnectToList("prod-12.westeurope.logic.azure.com:80:" + target + ",contoso.webhook.office.com:80:" + target)
+	rules, err := transport.ParseConnectToList("prod-12.westeurope.logic.azure.com:80:" + target + ",contoso.webhook.office.com:80:" + target +
+		",default2e8111261a.26.environment.api.powerplatform.com:80:" + target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,9 +254,13 @@ func TestMSTeamsCardsFitTeams(t *testing.T) {
 		legacy  bool
 	}{
 		{"Workflows", "http://prod-12.westeurope.logic.azure.com/workflows/1/triggers/manual/paths/invoke?sig=s", false},
+		{"Power Platform workflow", "http://default2e8111261a.26.environment.api.powerplatform.com/powerautomate/automations/direct/workflows/1/triggers/manual/paths/invoke?api-version=1&sig=s", false},
 		{"connector", "http://contoso.webhook.office.com/webhookb2/a@b/IncomingWebhook/c/d", true},
 	} {
-		sender := &msTeams{client: client, address: endpoint.address, legacy: endpoint.legacy}
+		sender, ok := newMSTeams(client, endpoint.address)
+		if !ok || sender.legacy != endpoint.legacy {
+			t.Fatalf("%s: sender %+v, want legacy %t", endpoint.name, sender, endpoint.legacy)
+		}
 		for _, c := range []struct {
 			name     string
 			message  string
