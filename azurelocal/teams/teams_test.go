@@ -43,8 +43,8 @@ func TestAnswers(t *testing.T) {
 	}
 }
 
-// sized pads a JSON object with a field to n characters.
+// sized pads a JSON object with a field "pad" to n characters.
 func sized(object string, n int) string {
-	pad := `,"pad":""}`
-	return strings.TrimSuffix(object, "}") + pad[:len(pad)-2] + strings.Repeat("x", n-len(object)-len(pad)+1) + `"}`
+	const open, end = `,"pad":"`, `"}`
+	return strings.TrimSuffix(object, "}") + open + strings.Repeat("x", n-(len(object)-1)-len(open)-len(end)) + end
 }

@@ -17,16 +17,13 @@ const (
 // Mark ends a string that was cut.
 const Mark = "…"
 
-// String returns s when it is at most max bytes long, and otherwise its longest prefix of whole
-// characters that fits in max bytes together with Mark.
-func String(s string, max int) string {
-	if len(s) <= max {
+// String returns s when it is at most limit bytes long, and otherwise its longest prefix of whole
+// characters that fits in limit bytes together with Mark.
+func String(s string, limit int) string {
+	if len(s) <= limit {
 		return s
 	}
-	n := max - len(Mark)
-	if n < 0 {
-		n = 0
-	}
+	n := max(limit-len(Mark), 0)
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
 	"github.com/azimuth-gitops/azimuth/internal/access"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/entra"
 	"github.com/azimuth-gitops/azimuth/internal/identity"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
@@ -51,7 +52,7 @@ func (r *recorded) Eventf(regarding, _ runtime.Object, eventtype, reason, _, not
 		name = o.GetName()
 	}
 	text := fmt.Sprintf(note, args...)
-	if len(text) > 1024 || !utf8.ValidString(text) {
+	if len(text) > clip.EventNote || !utf8.ValidString(text) {
 		r.refused = append(r.refused, fmt.Sprintf("%s %s: a note of %d bytes (valid UTF-8: %t)", name, reason, len(text), utf8.ValidString(text)))
 		return
 	}

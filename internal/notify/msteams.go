@@ -63,7 +63,7 @@ func (t *msTeams) card(e Event) ([]byte, error) {
 		}
 		// Each byte of the message is at least one byte of JSON: cutting over bytes more than
 		// the note adds brings the card within the budget, unless the rest of it is too long.
-		if keep := len(e.Message) - len(teamsCutNote) - 20 - over; keep > 0 && e.Message != "" {
+		if keep := len(e.Message) - cutNoteRoom - over; keep > 0 {
 			cut := clip.String(whole, keep)
 			e.Message = cut + fmt.Sprintf(teamsCutNote, len(whole)-len(cut)+len(clip.Mark))
 			continue
@@ -74,16 +74,23 @@ func (t *msTeams) card(e Event) ([]byte, error) {
 	}
 }
 
-// teamsCutNote ends a message cut to fit a Teams card.
-const teamsCutNote = "\n\n(%d bytes left out: a Teams message holds at most 28 KB)"
+// teamsCutNote ends a message cut to fit a Teams card; cutNoteRoom is the most it takes in the
+// card's JSON, where each newline escapes to two bytes and the count has up to five digits.
+const (
+	teamsCutNote = "\n\n(%d bytes left out: a Teams message holds at most 28 KB)"
+	cutNoteRoom  = len(teamsCutNote) + 2 + 3
+)
 
-// clipMetadata cuts e's metadata values to 256 bytes each, and reports whether any was longer.
+// maxFact is the longest metadata value a card keeps when the message alone cannot be cut enough.
+const maxFact = 256
+
+// clipMetadata cuts e's metadata values to maxFact bytes each, and reports whether any was longer.
 func clipMetadata(e *Event) bool {
 	shortened := false
 	m := make(map[string]string, len(e.Metadata))
 	for k, v := range e.Metadata {
-		if len(v) > 256 {
-			v, shortened = clip.String(v, 256), true
+		if len(v) > maxFact {
+			v, shortened = clip.String(v, maxFact), true
 		}
 		m[k] = v
 	}
