@@ -269,9 +269,12 @@ func TestUninstallWaitsForPods(t *testing.T) {
 	if err := f.c.Create(t.Context(), pod); err != nil {
 		t.Fatal(err)
 	}
+	// Polled at 200ms, the 10 lists stay within the client's rate limit (20/s after a burst of
+	// 30, which the install spent); at 50ms its limiter refused the last list as one that
+	// would end after the deadline, instead of the wait timing out.
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 	defer cancel()
-	_, err := Uninstall(ctx, f.c, &UninstallOptions{Namespace: ns, PollInterval: 50 * time.Millisecond})
+	_, err := Uninstall(ctx, f.c, &UninstallOptions{Namespace: ns, PollInterval: 200 * time.Millisecond})
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "pods") {
 		t.Fatalf("Uninstall with the controller's pod running: %v", err)
 	}

@@ -167,18 +167,25 @@ func (u *uninstaller) deleteController(ctx context.Context, d *unstructured.Unst
 	}
 	ticker := time.NewTicker(u.opts.PollInterval)
 	defer ticker.Stop()
+	running := -1 // pods seen by the last list; -1 before the first
+	waiting := func() error {
+		return fmt.Errorf("waiting for the %d pods of %s to stop, so that no controller is left to add a finalizer back: %w", running, apply.MetadataOf(d), ctx.Err())
+	}
 	for {
 		var pods metav1.PartialObjectMetadataList
 		pods.SetGroupVersionKind(schema.GroupVersionKind{Version: "v1", Kind: "PodList"})
 		if err := u.c.List(ctx, &pods, client.InNamespace(d.GetNamespace()), client.MatchingLabels(selector)); err != nil {
+			if running > 0 && ctx.Err() != nil {
+				return waiting() // the time ran out during the list: the pods are what it waited for
+			}
 			return fmt.Errorf("listing the pods of %s: %w", apply.MetadataOf(d), err)
 		}
-		if len(pods.Items) == 0 {
+		if running = len(pods.Items); running == 0 {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("waiting for the %d pods of %s to stop, so that no controller is left to add a finalizer back: %w", len(pods.Items), apply.MetadataOf(d), ctx.Err())
+			return waiting()
 		case <-ticker.C:
 		}
 	}
