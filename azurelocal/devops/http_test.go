@@ -205,15 +205,12 @@ func TestBearerRefusals(t *testing.T) {
 		{"malformed", "not-a-token"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			start := time.Now()
+			// git(), which fails the test if git hangs, runs it with no terminal to prompt on.
 			out, err := git(t, nil, append(bearer(tt.token), "clone", repoURL, filepath.Join(t.TempDir(), "clone"))...)
 			if err == nil {
 				t.Fatalf("the clone succeeded:\n%s", out)
 			}
 			mustContain(t, out, "could not read Username for 'https://dev.azure.com'")
-			if d := time.Since(start); d > 20*time.Second {
-				t.Errorf("the refusal took %v", d)
-			}
 		})
 	}
 }

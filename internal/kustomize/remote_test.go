@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // offline replaces git with a program that records being run, and returns a URL served by a
@@ -158,12 +157,8 @@ func TestBuildRefusesRemote(t *testing.T) {
 			if _, ok := tc.files["app/kustomization.yaml"]; ok {
 				path = "app"
 			}
-			start := time.Now()
 			_, err := Build(root, path, Options{})
 			wantBuildError(t, err, tc.want...)
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("refusing took %v", d)
-			}
 		})
 	}
 	t.Run("remote component in the spec", func(t *testing.T) {
