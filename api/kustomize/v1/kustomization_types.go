@@ -342,6 +342,12 @@ type KustomizationStatus struct {
 	// +optional
 	LastAppliedRevision string `json:"lastAppliedRevision,omitempty"`
 
+	// LastAppliedOriginRevision is the revision the source artifact last applied successfully
+	// was built from: its org.opencontainers.image.revision annotation, for an OCIRepository
+	// artifact pushed with one. Empty for the other sources.
+	// +optional
+	LastAppliedOriginRevision string `json:"lastAppliedOriginRevision,omitempty"`
+
 	// LastAttemptedRevision is the source revision of the last attempt.
 	// +optional
 	LastAttemptedRevision string `json:"lastAttemptedRevision,omitempty"`

@@ -12,6 +12,12 @@ const OCIRepositoryKind = "OCIRepository"
 // OCIRepositoryPrefix starts every spec.url.
 const OCIRepositoryPrefix = "oci://"
 
+// OCIRevisionAnnotation is the manifest annotation that names the revision an OCI artifact
+// was built from (`flux push artifact --revision`, such as main@sha1:SHA). It reaches the
+// artifact's metadata, and a Kustomization applying the artifact reports it as its origin
+// revision.
+const OCIRevisionAnnotation = "org.opencontainers.image.revision"
+
 // Values of spec.provider. Flux also accepts aws and gcp; Azimuth does not
 // implement them, so the schema rejects them.
 const (

@@ -27,6 +27,7 @@ func kustomizationCases() []testCase {
 		{"postBuild substitution from values, ConfigMaps and Secrets", testKustomizationSubstitution},
 		{"health checks pass and time out", testKustomizationHealth},
 		{"a missing source, a build error, a name too long for a label", testKustomizationFailures},
+		{"an OCI artifact's origin revision", testKustomizationOriginRevision},
 	}
 }
 
@@ -103,6 +104,9 @@ func testKustomizationLifecycle(t *testing.T, h *harness) {
 	revision := repo.Status.Artifact.Revision
 	if ks.Status.LastAppliedRevision != revision || ks.Status.LastAttemptedRevision != revision {
 		t.Errorf("revisions = %q/%q, want %q", ks.Status.LastAppliedRevision, ks.Status.LastAttemptedRevision, revision)
+	}
+	if ks.Status.LastAppliedOriginRevision != "" {
+		t.Errorf("lastAppliedOriginRevision = %q for a Git source, which has none", ks.Status.LastAppliedOriginRevision)
 	}
 	if c := condition(ks, meta.ReadyCondition); c.Message != "Applied revision: "+revision {
 		t.Errorf("Ready message = %q", c.Message)
@@ -290,5 +294,37 @@ func testKustomizationFailures(t *testing.T, h *harness) {
 	}
 	if long.Status.Inventory != nil && len(long.Status.Inventory.Entries) > 0 {
 		t.Errorf("a Kustomization whose name cannot label applied objects applied some: %+v", long.Status.Inventory)
+	}
+}
+
+// testKustomizationOriginRevision: the revision an OCI artifact was pushed from (its
+// org.opencontainers.image.revision annotation, as `flux push artifact --revision` writes it)
+// is the Kustomization's lastAppliedOriginRevision; an artifact pushed without one clears it.
+func testKustomizationOriginRevision(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	ref := h.reg.open + "/" + ns + "/manifests"
+	const origin = "main@sha1:0123456789abcdef0123456789abcdef01234567"
+	pushArtifact(t, ref+":latest", map[string]string{sourcev1.OCIRevisionAnnotation: origin},
+		contentLayer(t, map[string]string{"a.yaml": configMapYAML("a", "k: one")}))
+	repo := ociRepository(ns, "manifests", sourcev1.OCIRepositorySpec{
+		URL: "oci://" + ref, Reference: &sourcev1.OCIRepositoryRef{Tag: "latest"}, Insecure: true,
+	})
+	h.create(t, repo)
+	h.waitFor(t, repo, "ready", ready(repo))
+	ks := kustomization(ns, "apps", "./", false)
+	ks.Spec.SourceRef = kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.OCIRepositoryKind, Name: repo.Name}
+	h.create(t, ks)
+	h.waitFor(t, ks, "applied", applied(ks))
+	if got := ks.Status.LastAppliedOriginRevision; got != origin {
+		t.Errorf("lastAppliedOriginRevision = %q, want the artifact's %q", got, origin)
+	}
+
+	d := pushArtifact(t, ref+":latest", nil, contentLayer(t, map[string]string{"a.yaml": configMapYAML("a", "k: two")}))
+	h.requestReconcile(t, repo)
+	h.waitFor(t, ks, "the new artifact applied", func() bool {
+		return strings.HasSuffix(ks.Status.LastAppliedRevision, d.String())
+	})
+	if got := ks.Status.LastAppliedOriginRevision; got != "" {
+		t.Errorf("lastAppliedOriginRevision = %q after an artifact without one", got)
 	}
 }

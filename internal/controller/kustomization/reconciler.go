@@ -31,6 +31,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/apply"
 	"github.com/azimuth-gitops/azimuth/internal/artifact"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/controller/recipe"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
 )
@@ -121,9 +122,11 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	if err != nil {
 		return err
 	}
-	revision := src.Revision
+	// The origin comes from whoever pushed the artifact: cut to what a status and an event carry.
+	revision, origin := src.Revision, clip.String(src.Metadata[sourcev1.OCIRevisionAnnotation], clip.EventNote)
 	obj.Status.LastAttemptedRevision = revision
 	patcher.Revision(revision)
+	patcher.OriginRevision(origin)
 	status.Progressing(obj, fmt.Sprintf("Fetching manifests for revision %s with a timeout of %s", revision, obj.GetTimeout()))
 
 	dir, err := os.MkdirTemp(r.Scratch, "kustomization-")
@@ -151,6 +154,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		return err
 	}
 	obj.Status.LastAppliedRevision = revision
+	obj.Status.LastAppliedOriginRevision = origin
 	status.Succeeded(obj, meta.ReconciliationSucceededReason, "Applied revision: "+revision)
 	if text := changes.String(); text != "" {
 		patcher.Announce(meta.ReconciliationSucceededReason, text+"\nrevision: "+revision)

@@ -24,6 +24,7 @@ type Patcher struct {
 	before   *metav1.Condition
 	news     *news
 	revision string
+	origin   string // the source's origin revision, "" when it has none
 }
 
 // news is an event that says what a reconcile produced, in place of the generic Ready event.
@@ -41,6 +42,11 @@ func (p *Patcher) Announce(reason, message string) {
 // (events.AnnotatedEventRecorder): notifications read it, and an Azure DevOps commit status is
 // set on that commit.
 func (p *Patcher) Revision(revision string) { p.revision = revision }
+
+// OriginRevision names the revision the source artifact was built from, such as the commit of
+// an OCI artifact's org.opencontainers.image.revision annotation. Events carry it in the
+// annotation GROUP/originRevision, which a commit status prefers to the artifact's revision.
+func (p *Patcher) OriginRevision(revision string) { p.origin = revision }
 
 // Begin remembers obj as read. Call it before changing obj's status.
 func Begin(c client.Client, rec events.EventRecorder, obj Object) *Patcher {
@@ -82,7 +88,11 @@ func (p *Patcher) annotations() map[string]string {
 	if err != nil {
 		return nil
 	}
-	return map[string]string{gvk.Group + "/revision": p.revision}
+	a := map[string]string{gvk.Group + "/revision": p.revision}
+	if p.origin != "" {
+		a[gvk.Group+"/originRevision"] = p.origin
+	}
+	return a
 }
 
 // patch writes the status, unless the reconcile changed nothing in it: a steady object's

@@ -27,7 +27,8 @@ func (r *annotated) AnnotatedEventf(_, _ runtime.Object, annotations map[string]
 }
 
 // TestRevisionAnnotatesEvents: the revision a reconcile names reaches its event as Flux's
-// GROUP/revision annotation, on success, news and failure alike.
+// GROUP/revision annotation, on success, news and failure alike; an origin revision as
+// GROUP/originRevision beside it.
 func TestRevisionAnnotatesEvents(t *testing.T) {
 	s := runtime.NewScheme()
 	if err := sourcev1.AddToScheme(s); err != nil {
@@ -54,10 +55,16 @@ func TestRevisionAnnotatesEvents(t *testing.T) {
 		p.Announce(sourcev1.NewArtifactReason, "stored artifact for commit 'def'")
 		Succeeded(obj, meta.SucceededReason, "stored def")
 	})
+	run(func(p *Patcher) {
+		p.Revision("latest@sha256:f00")
+		p.OriginRevision("main@sha1:abc")
+		Succeeded(obj, meta.SucceededReason, "stored f00")
+	})
 	run(func(p *Patcher) { Failed(obj, errors.New("clone failed")) }) // no revision: plain event
 	want := []string{
 		"Normal Succeeded stored map[source.toolkit.fluxcd.io/revision:main@sha1:abc]",
 		"Normal NewArtifact stored artifact for commit 'def' map[source.toolkit.fluxcd.io/revision:main@sha1:def]",
+		"Normal Succeeded stored f00 map[source.toolkit.fluxcd.io/originRevision:main@sha1:abc source.toolkit.fluxcd.io/revision:latest@sha256:f00]",
 		"Warning Failed clone failed",
 	}
 	if fmt.Sprint(rec.events) != fmt.Sprint(want) {
