@@ -110,7 +110,7 @@ func start() (*suite, error) {
 	shared.clean = func() { env.Stop(); os.RemoveAll(storage) }
 	nodeEnv := map[string]string{"AZURE_CLIENT_ID": nodeIdentityID}
 	for _, c := range []devenv.Controllers{
-		{ObjectLevelWorkloadIdentity: true, Env: nodeEnv, Namespaces: append([]string{nsWorkloadIdentity, nsNode, nsDenied, nsPolicy, nsFaults, nsFlux, nsGit, nsNotify, nsImageAutomation, nsEventHubs}, keyVaultNamespaces...), StoragePath: storage + "/on"},
+		{ObjectLevelWorkloadIdentity: true, Env: nodeEnv, Namespaces: append([]string{nsWorkloadIdentity, nsNode, nsDenied, nsPolicy, nsFaults, nsFlux, nsGit, nsNotify, nsNotifyOCI, nsImageAutomation, nsEventHubs}, keyVaultNamespaces...), StoragePath: storage + "/on"},
 		{ObjectLevelWorkloadIdentity: false, Env: nodeEnv, Namespaces: []string{nsGateOff}, StoragePath: storage + "/off"},
 	} {
 		_, done, err := env.RunControllers(ctx, c)

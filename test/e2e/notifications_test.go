@@ -19,11 +19,15 @@ import (
 	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal/teams"
+	"github.com/azimuth-gitops/azimuth/devenv"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
 // nsNotify holds the notification test's objects; the first manager (gate on) reconciles it.
 const nsNotify = "tenant-notify"
+
+// nsNotifyOCI holds the commit status test of an OCI artifact; the first manager reconciles it.
+const nsNotifyOCI = "tenant-notify-oci"
 
 // teamsWebhook is a Teams Workflows URL of the local Azure's region, as Teams gives them.
 const teamsWebhook = "https://prod-00.westeurope.logic.azure.com:443/workflows/5e0f/triggers/manual/paths/invoke?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=local-signature"
@@ -124,6 +128,65 @@ func TestCommitStatusAndTeams(t *testing.T) {
 		if !strings.Contains(refusal, want) {
 			t.Errorf("the reader's refusal %q lacks %q", refusal, want)
 		}
+	}
+}
+
+// TestCommitStatusOfAnOCIArtifact: manifests pushed to ACR as an OCI artifact from an Azure
+// Repos commit (`flux push artifact --revision main@sha1:SHA`) are applied by a Kustomization,
+// and the azuredevops Provider puts the status on that commit: the artifact's own revision is a
+// tag and a digest, and only its origin revision names a commit.
+func TestCommitStatusOfAnOCIArtifact(t *testing.T) {
+	s := system(t)
+	s.tenant(t, nsNotifyOCI, controllerMI, controllerID) // flux-controller: AcrPull, and a Contributor in Azure DevOps
+	head := s.pushToAzureDevOps(t, map[string]string{"deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-oci\n"})
+	origin := "main@sha1:" + head
+	img, err := devenv.Artifact(map[string]string{"settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-oci\n"},
+		map[string]string{sourcev1.OCIRevisionAnnotation: origin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pusher, err := s.env.Pusher(t.Context(), tenantID, pushAppID, pushAppSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pusher.Push(registryHost+"/fleet/manifests:"+head[:12], img); err != nil {
+		t.Fatal(err)
+	}
+	ado := &notificationv1.Provider{ObjectMeta: metav1.ObjectMeta{Namespace: nsNotifyOCI, Name: "azure-devops"}, Spec: notificationv1.ProviderSpec{
+		Type: notificationv1.AzureDevOpsProvider, Address: adoURL, ServiceAccountName: "source",
+	}}
+	alert := &notificationv1.Alert{ObjectMeta: metav1.ObjectMeta{Namespace: nsNotifyOCI, Name: "commit-status"}, Spec: notificationv1.AlertSpec{
+		ProviderRef: meta.LocalObjectReference{Name: ado.Name}, EventSeverity: notificationv1.EventSeverityInfo,
+		EventSources: []notificationv1.CrossNamespaceObjectReference{{Kind: kustomizev1.KustomizationKind, Name: "*"}},
+	}}
+	repo := &sourcev1.OCIRepository{ObjectMeta: metav1.ObjectMeta{Namespace: nsNotifyOCI, Name: "fleet"}, Spec: sourcev1.OCIRepositorySpec{
+		URL: "oci://" + registryHost + "/fleet/manifests", Reference: &sourcev1.OCIRepositoryRef{Tag: head[:12]},
+		Provider: sourcev1.AzureOCIProvider, ServiceAccountName: "source", Interval: metav1.Duration{Duration: time.Hour},
+	}}
+	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: nsNotifyOCI, Name: "fleet"}, Spec: kustomizev1.KustomizationSpec{
+		SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.OCIRepositoryKind, Name: repo.Name},
+		Path:      "./", TargetNamespace: nsNotifyOCI, Interval: metav1.Duration{Duration: time.Hour},
+	}}
+	for _, o := range []client.Object{ado, alert, repo} {
+		if err := s.env.Client.Create(t.Context(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.waitFor(t, repo, "Ready=True", func() bool { st, _, _ := readyStatus(repo); return st == metav1.ConditionTrue })
+	if err := s.env.Client.Create(t.Context(), ks); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(t, ks, "Ready=True", func() bool { st, _, _ := readyStatus(ks); return st == metav1.ConditionTrue })
+	if ks.Status.LastAppliedOriginRevision != origin {
+		t.Errorf("lastAppliedOriginRevision = %q, want %q", ks.Status.LastAppliedOriginRevision, origin)
+	}
+
+	statuses := s.commitStatuses(t, head)
+	for deadline := time.Now().Add(30 * time.Second); len(statuses) == 0 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		statuses = s.commitStatuses(t, head)
+	}
+	if len(statuses) != 1 || statuses[0].State != "succeeded" || !strings.HasPrefix(statuses[0].Context.Name, "kustomization/fleet/") {
+		t.Fatalf("statuses of %s: %+v; want one, succeeded, of kustomization/fleet", head, statuses)
 	}
 }
 
