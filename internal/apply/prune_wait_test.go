@@ -170,3 +170,48 @@ func TestServed(t *testing.T) {
 		t.Errorf("a kind not served: %q", msg)
 	}
 }
+
+// TestWaitDeleted: a pruned object held by a finalizer is waited for, and named with the
+// finalizer when the wait ends; once the finalizer goes, so does the wait. An object already
+// gone, or created anew under the same name, is not waited for.
+func TestWaitDeleted(t *testing.T) {
+	f := setup(t)
+	m := f.manager("app", Options{PollInterval: 100 * time.Millisecond})
+	held := configMap(f.ns, "held", nil)
+	held.SetFinalizers([]string{"example.com/hold"})
+	objs := []*unstructured.Unstructured{held, configMap(f.ns, "free", nil), configMap(f.ns, "again", nil)}
+	mustApply(t, m, objs...)
+	cs, err := m.Prune(bounded(t), InventoryOf(objs), nil)
+	if err != nil || len(cs.Entries) != 3 {
+		t.Fatalf("prune: %v, %v", actions(cs), err)
+	}
+	ids := make([]ObjMetadata, len(cs.Entries))
+	for i, c := range cs.Entries {
+		ids[i] = c.Object
+	}
+	mustApply(t, f.manager("other", Options{}), configMap(f.ns, "again", nil))
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+	defer cancel()
+	err = m.WaitDeleted(ctx, ids)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the deadline", err)
+	}
+	for _, want := range []string{"1 of 3 objects not deleted", subject("ConfigMap", f.ns, "held") + ": terminating, held by the finalizers example.com/hold"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not say %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "free") || strings.Contains(err.Error(), "again") {
+		t.Errorf("error names an object that is gone or new:\n%v", err)
+	}
+
+	live := f.get("v1", "ConfigMap", f.ns, "held")
+	live.SetFinalizers(nil)
+	if err := f.c.Update(t.Context(), live); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.WaitDeleted(bounded(t), ids); err != nil {
+		t.Fatalf("after the finalizer went: %v", err)
+	}
+}

@@ -2,10 +2,15 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -171,4 +176,69 @@ func (m *Manager) waitDefinitions(ctx context.Context, items []*item) error {
 		})
 	}
 	return m.wait(ctx, targets)
+}
+
+// WaitDeleted waits until none of objs exists: it reads them at once, then every PollInterval,
+// until each is gone or ctx ends. An object of a kind no longer served is gone, and so is one
+// created anew under the same name. The error names each object still there and what holds it
+// (its finalizers); it wraps ctx's error.
+func (m *Manager) WaitDeleted(ctx context.Context, objs []ObjMetadata) error {
+	pending := slices.Clone(objs)
+	ticker := time.NewTicker(m.opts.PollInterval)
+	defer ticker.Stop()
+	held := map[ObjMetadata]string{} // why each pending object is still there
+	for {
+		next := pending[:0]
+		for _, id := range pending {
+			why, there, read := m.stillThere(ctx, id)
+			if !there {
+				continue
+			}
+			// A read that failed (often one the client's rate limiter refused as the deadline
+			// came) says less than the last that did not.
+			if _, known := held[id]; read || !known {
+				held[id] = why
+			}
+			next = append(next, id)
+		}
+		if pending = next; len(pending) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			errs := make([]error, len(pending))
+			for i, id := range pending {
+				errs[i] = &ObjectError{Object: id, Err: errors.New(held[id])}
+			}
+			return &objectErrors{summary: fmt.Sprintf("%d of %d objects not deleted", len(pending), len(objs)), errs: errs, cause: ctx.Err()}
+		case <-ticker.C:
+		}
+	}
+}
+
+// stillThere reads id: whether it exists, what keeps it (its finalizers) if so, and whether
+// it was read. A read that fails counts as there, with the failure as the reason.
+func (m *Manager) stillThere(ctx context.Context, id ObjMetadata) (why string, there, read bool) {
+	gvk, err := m.gvkOf(id, "")
+	if apimeta.IsNoMatchError(err) {
+		return "", false, true
+	}
+	if err != nil {
+		return explain(err, "mapping its kind").Error(), true, false
+	}
+	live := &metav1.PartialObjectMetadata{}
+	live.SetGroupVersionKind(gvk)
+	err = m.client.Get(ctx, client.ObjectKey{Namespace: id.Namespace, Name: id.Name}, live)
+	switch {
+	case apierrors.IsNotFound(err):
+		return "", false, true
+	case err != nil:
+		return explain(err, "get").Error(), true, false
+	case live.GetDeletionTimestamp() == nil:
+		return "", false, true // a deleted object keeps its deletion timestamp: this one was created anew
+	case len(live.GetFinalizers()) > 0:
+		return fmt.Sprintf("terminating, held by the finalizers %s", strings.Join(live.GetFinalizers(), ", ")), true, true
+	default:
+		return "terminating", true, true
+	}
 }

@@ -44,6 +44,27 @@ func (in *Kustomization) GetTimeout() time.Duration {
 	return 5 * time.Minute
 }
 
+// Values of spec.deletionPolicy.
+const (
+	DeletionPolicyMirrorPrune        = "MirrorPrune"
+	DeletionPolicyDelete             = "Delete"
+	DeletionPolicyWaitForTermination = "WaitForTermination"
+	DeletionPolicyOrphan             = "Orphan"
+)
+
+// GetDeletionPolicy returns what deleting the Kustomization does to its objects: Delete,
+// WaitForTermination or Orphan, with MirrorPrune (or no policy) resolved by spec.prune.
+func (in *Kustomization) GetDeletionPolicy() string {
+	switch in.Spec.DeletionPolicy {
+	case "", DeletionPolicyMirrorPrune:
+		if in.Spec.Prune {
+			return DeletionPolicyDelete
+		}
+		return DeletionPolicyOrphan
+	}
+	return in.Spec.DeletionPolicy
+}
+
 // Suspended is spec.suspend.
 func (in *Kustomization) Suspended() bool { return in.Spec.Suspend }
 

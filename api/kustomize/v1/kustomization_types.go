@@ -107,6 +107,15 @@ type KustomizationSpec struct {
 	// +required
 	Prune bool `json:"prune"`
 
+	// DeletionPolicy is what deleting this Kustomization does to the objects it applied:
+	// MirrorPrune (the default) deletes them when spec.prune is true and leaves them
+	// otherwise; Delete deletes them; WaitForTermination deletes them and keeps the
+	// Kustomization until they are gone, waiting up to spec.timeout at a time; Orphan leaves
+	// them. A suspended Kustomization leaves them whatever the policy.
+	// +kubebuilder:validation:Enum=MirrorPrune;Delete;WaitForTermination;Orphan
+	// +optional
+	DeletionPolicy string `json:"deletionPolicy,omitempty"`
+
 	// HealthChecks lists objects whose readiness is checked after the apply.
 	// +kubebuilder:validation:MaxItems=1000
 	// +optional

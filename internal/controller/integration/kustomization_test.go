@@ -28,6 +28,7 @@ func kustomizationCases() []testCase {
 		{"health checks pass and time out", testKustomizationHealth},
 		{"a missing source, a build error, a name too long for a label", testKustomizationFailures},
 		{"an OCI artifact's origin revision", testKustomizationOriginRevision},
+		{"deletionPolicy Orphan, Delete and WaitForTermination", testKustomizationDeletionPolicy},
 	}
 }
 
@@ -327,4 +328,49 @@ func testKustomizationOriginRevision(t *testing.T, h *harness) {
 	if got := ks.Status.LastAppliedOriginRevision; got != "" {
 		t.Errorf("lastAppliedOriginRevision = %q after an artifact without one", got)
 	}
+}
+
+// testKustomizationDeletionPolicy: deleting a Kustomization leaves its objects under Orphan
+// (even with prune), deletes them under Delete (even without), and under WaitForTermination
+// stays, saying which object holds it, until the objects are gone.
+func testKustomizationDeletionPolicy(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	held := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers: [example.com/hold]\n"
+	gitSource(t, h, ns, map[string]string{
+		"orphan/a.yaml": configMapYAML("orphaned", "k: v"),
+		"delete/a.yaml": configMapYAML("deleted", "k: v"),
+		"wait/a.yaml":   held,
+	})
+	orphan := kustomization(ns, "orphan", "./orphan", true)
+	orphan.Spec.DeletionPolicy = kustomizev1.DeletionPolicyOrphan
+	del := kustomization(ns, "delete", "./delete", false)
+	del.Spec.DeletionPolicy = kustomizev1.DeletionPolicyDelete
+	wait := kustomization(ns, "wait", "./wait", false)
+	wait.Spec.DeletionPolicy = kustomizev1.DeletionPolicyWaitForTermination
+	wait.Spec.Timeout = &metav1.Duration{Duration: time.Second}
+	for _, ks := range []*kustomizev1.Kustomization{orphan, del, wait} {
+		h.create(t, ks)
+		h.waitFor(t, ks, "applied", applied(ks))
+		if err := h.client.Delete(t.Context(), ks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.waitGone(t, orphan)
+	if _, err := h.configMap(t, ns, "orphaned"); err != nil {
+		t.Errorf("the object of an Orphan Kustomization: %v", err)
+	}
+	h.waitGone(t, del)
+	h.waitConfigMap(t, ns, "deleted", "deleted with its Delete Kustomization", nil)
+
+	h.waitEvent(t, wait, kustomizev1.KustomizationKind, "Warning", kustomizev1.PruneFailedReason,
+		"ConfigMap/"+ns+"/held: terminating, held by the finalizers example.com/hold")
+	if err := h.client.Get(t.Context(), client.ObjectKeyFromObject(wait), wait); err != nil {
+		t.Fatalf("the WaitForTermination Kustomization went while its ConfigMap was held: %v", err)
+	}
+	cm, err := h.configMap(t, ns, "held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.update(t, cm, func() { cm.Finalizers = nil })
+	h.waitGone(t, wait)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -14,6 +15,7 @@ import (
 	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	"github.com/azimuth-gitops/azimuth/internal/apply"
+	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
 )
 
@@ -96,22 +98,51 @@ func healthCheckTarget(hc meta.NamespacedObjectKindReference) (apply.ObjMetadata
 	return apply.ObjMetadata{Group: group, Kind: hc.Kind, Namespace: hc.Namespace, Name: hc.Name}, nil
 }
 
-// finalize prunes what a deleted Kustomization applied, when spec.prune says so and it is not
-// suspended, as Flux does.
+// finalizeReported is finalize, with its failure also an event on the Kustomization: the
+// object is being deleted, so no condition of its is written, and the event is how a user
+// learns why it stays.
+func (r *Reconciler) finalizeReported(ctx context.Context, obj *kustomizev1.Kustomization) error {
+	err := r.finalize(ctx, obj)
+	if err != nil && r.Recorder != nil {
+		r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, kustomizev1.PruneFailedReason, "Finalize", "%s", clip.String(err.Error(), clip.EventNote))
+	}
+	return err
+}
+
+// finalize deletes what a deleted Kustomization applied, when spec.deletionPolicy (or, by
+// default, spec.prune) says so and it is not suspended, as Flux does. Under WaitForTermination
+// it returns an error, and so keeps the finalizer, until the deleted objects are gone.
 func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) error {
 	if r.Cache != nil {
 		r.Cache.Forget(apply.Owner{Name: obj.Name, Namespace: obj.Namespace})
 	}
-	if !obj.Spec.Prune || obj.Spec.Suspend || obj.Status.Inventory == nil {
+	policy := obj.GetDeletionPolicy()
+	if policy == kustomizev1.DeletionPolicyOrphan || obj.Spec.Suspend || obj.Status.Inventory == nil {
 		return nil
 	}
 	m, user, err := r.applier(obj)
 	if err != nil {
 		return err
 	}
-	if _, err := m.Prune(ctx, inventoryEntries(obj), nil); err != nil {
+	deleted, err := m.Prune(ctx, inventoryEntries(obj), nil)
+	if err != nil {
 		log.FromContext(ctx).Error(err, "pruning the objects of a deleted Kustomization; retrying")
 		return explainForbidden(err, user)
+	}
+	if policy != kustomizev1.DeletionPolicyWaitForTermination {
+		return nil
+	}
+	var ids []apply.ObjMetadata
+	for _, c := range deleted.Entries {
+		if c.Action == apply.Deleted {
+			ids = append(ids, c.Object)
+		}
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
+	defer cancel()
+	if err := m.WaitDeleted(waitCtx, ids); err != nil {
+		return fmt.Errorf("spec.deletionPolicy is WaitForTermination, and after spec.timeout (%s) %w; "+
+			"the Kustomization stays until they are gone: remove what holds them, or set spec.deletionPolicy to Delete", obj.GetTimeout(), err)
 	}
 	return nil
 }

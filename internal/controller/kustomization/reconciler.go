@@ -94,7 +94,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 		Client: r.Client, Recorder: r.Recorder,
 		New:       func() *kustomizev1.Kustomization { return &kustomizev1.Kustomization{} },
 		Finalizer: kustomizev1.KustomizationFinalizer,
-		Finalize:  r.finalize,
+		Finalize:  r.finalizeReported,
 		Steps:     r.reconcile,
 	}
 	newArtifact := builder.WithPredicates(predicate.Funcs{
