@@ -33,8 +33,11 @@ type Options struct {
 	// others come after the kustomization's own. Default: none.
 	Images []types.Image
 	// Components are spec.components, directories relative to the build path, included after
-	// the kustomization's own. Each must exist. Default: none.
+	// the kustomization's own. Each must exist, unless IgnoreMissingComponents. Default: none.
 	Components []string
+	// IgnoreMissingComponents is spec.ignoreMissingComponents: Components that do not exist in
+	// the artifact are left out instead of failing the build. Default: false.
+	IgnoreMissingComponents bool
 	// Decode, when set, transforms each file kustomize reads, given its path relative to root
 	// with forward slashes: the Kustomization's SOPS decryption of encrypted manifests and
 	// secretGenerator sources, done in memory so that no plaintext is written to disk. Its error

@@ -97,6 +97,27 @@ labels:
 `,
 }
 
+// TestIgnoreMissingComponents: with spec.ignoreMissingComponents the components that exist are
+// built and those that do not are left out, where without it the build fails naming the first.
+func TestIgnoreMissingComponents(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, overlay)
+	opts := Options{Components: []string{"../gone", "../comp", "../also-gone"}}
+	if _, err := Build(root, "overlay", opts); err == nil || !strings.Contains(err.Error(), "spec.components[0] '../gone'") {
+		t.Fatalf("without ignoreMissingComponents: %v, want the missing component named", err)
+	}
+	opts.IgnoreMissingComponents = true
+	objs, err := Build(root, "overlay", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range objs {
+		if o.GetLabels()["from-component"] != "yes" {
+			t.Errorf("%s/%s lacks the label of the component that exists: %v", o.GetKind(), o.GetName(), o.GetLabels())
+		}
+	}
+}
+
 func TestBuildOptions(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, overlay)
@@ -287,6 +308,18 @@ func TestBuildErrors(t *testing.T) {
 		files: map[string]string{"app/cm.yaml": configMap("a")},
 		path:  "app",
 		opts:  Options{Components: []string{"../comp"}},
+		want:  []string{"spec.components[0] '../comp': no such directory in the artifact"},
+	}, {
+		name:  "a component outside the artifact, even with missing ones ignored",
+		files: map[string]string{"app/cm.yaml": configMap("a")},
+		path:  "app",
+		opts:  Options{Components: []string{"../../comp"}, IgnoreMissingComponents: true},
+		want:  []string{"spec.components[0] '../../comp'", "outside the source artifact"},
+	}, {
+		name:  "a component that is a file, even with missing ones ignored",
+		files: map[string]string{"app/cm.yaml": configMap("a"), "comp": "a file"},
+		path:  "app",
+		opts:  Options{Components: []string{"../comp"}, IgnoreMissingComponents: true},
 		want:  []string{"spec.components[0] '../comp': no such directory in the artifact"},
 	}, {
 		name:  "component outside the artifact",

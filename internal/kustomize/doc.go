@@ -20,7 +20,6 @@
 //   - remote bases, components and files (Flux allows them unless --no-remote-bases is set);
 //   - Helm chart inflation (helmCharts), exec, Go and KRM function plugins, as in Flux;
 //   - SOPS decryption of the built objects: a separate step;
-//   - spec.ignoreMissingComponents: a missing component fails the build;
 //   - YAML aliases inside the node they refer to, or expanding to more than 1,000,000 nodes;
 //   - $var without braces is not substituted, as in Flux.
 package kustomize

@@ -19,9 +19,11 @@ import (
 // layering an overlay on top, so that spec.targetNamespace and the rest act at the same level
 // as the user's own namespace, patches and images.
 func prepare(fsys *confinedFS, dir string, opts Options) error {
-	if err := opts.checkComponents(fsys, dir); err != nil {
+	components, err := opts.checkComponents(fsys, dir)
+	if err != nil {
 		return err
 	}
+	opts.Components = components
 	file := kustomizationFile(fsys, dir)
 	generated := file == ""
 	var k types.Kustomization
@@ -109,26 +111,34 @@ func setImage(images []types.Image, img types.Image) []types.Image {
 }
 
 // checkComponents requires each component to be a local directory, relative to spec.path and
-// inside the artifact, so that a mistake is reported with the field to change.
-func (o Options) checkComponents(fsys *confinedFS, dir string) error {
+// inside the artifact, so that a mistake is reported with the field to change. It returns the
+// components to build: all of them, or with IgnoreMissingComponents those that exist.
+func (o Options) checkComponents(fsys *confinedFS, dir string) ([]string, error) {
+	var kept []string
 	for i, c := range o.Components {
 		field := fmt.Sprintf("spec.components[%d] '%s'", i, c)
 		switch {
 		case isRemote(c):
-			return &BuildError{Err: fmt.Errorf("%s: remote components are not allowed: copy the component into the source", field)}
+			return nil, &BuildError{Err: fmt.Errorf("%s: remote components are not allowed: copy the component into the source", field)}
 		case filepath.IsAbs(c) || c == "":
-			return &BuildError{Err: fmt.Errorf("%s: a component is a directory relative to spec.path", field)}
+			return nil, &BuildError{Err: fmt.Errorf("%s: a component is a directory relative to spec.path", field)}
 		}
 		p, err := fsys.resolve(filepath.Join(dir, c))
 		var out *outsideError
 		if errors.As(err, &out) {
-			return &BuildError{Err: fmt.Errorf("%s: %w", field, err)}
+			return nil, &BuildError{Err: fmt.Errorf("%s: %w", field, err)}
 		}
-		if err != nil || !fsys.disk.IsDir(p) {
-			return &BuildError{Err: fmt.Errorf("%s: no such directory in the artifact, relative to spec.path '%s'", field, relPath(fsys.root, dir))}
+		missing := err != nil || !fsys.disk.Exists(p)
+		if missing && o.IgnoreMissingComponents {
+			continue
 		}
+		if missing || !fsys.disk.IsDir(p) {
+			return nil, &BuildError{Err: fmt.Errorf("%s: no such directory in the artifact, relative to spec.path '%s' "+
+				"(spec.ignoreMissingComponents: true leaves out those that do not exist)", field, relPath(fsys.root, dir))}
+		}
+		kept = append(kept, c)
 	}
-	return nil
+	return kept, nil
 }
 
 // scanManifests lists what a generated kustomization builds, as Flux does: every .yaml and .yml

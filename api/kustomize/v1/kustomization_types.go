@@ -184,6 +184,11 @@ type KustomizationSpec struct {
 	// +kubebuilder:validation:items:MaxLength=1024
 	// +optional
 	Components []string `json:"components,omitempty"`
+
+	// IgnoreMissingComponents leaves out the entries of spec.components that do not exist in
+	// the source artifact, instead of failing the build.
+	// +optional
+	IgnoreMissingComponents bool `json:"ignoreMissingComponents,omitempty"`
 }
 
 // CommonMetadata is metadata added to every applied object.

@@ -84,6 +84,7 @@ func buildOptions(obj *kustomizev1.Kustomization) kustomize.Options {
 		NameSuffix:      obj.Spec.NameSuffix,
 		Components:      obj.Spec.Components,
 	}
+	o.IgnoreMissingComponents = obj.Spec.IgnoreMissingComponents
 	for _, p := range obj.Spec.Patches {
 		kp := kustypes.Patch{Patch: p.Patch}
 		if t := p.Target; t != nil {
