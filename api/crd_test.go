@@ -31,7 +31,7 @@ var crdFiles = []struct {
 	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
 	{"image.toolkit.fluxcd.io_imageupdateautomations.yaml", []string{"v1", "v1beta2"}, nil},
-	{"kustomize.toolkit.fluxcd.io_kustomizations.yaml", []string{"v1", "v1beta2"}, []string{"kubeConfig", "healthCheckExprs", "validation", "patchesStrategicMerge", "patchesJson6902"}},
+	{"kustomize.toolkit.fluxcd.io_kustomizations.yaml", []string{"v1", "v1beta2"}, []string{"kubeConfig", "validation", "patchesStrategicMerge", "patchesJson6902"}},
 	// Flux stores Provider and Alert at v1beta3 (v1 is planned); Flux 2.6 still serves v1beta2
 	// and v1beta1 (deprecated), Flux 2.7 and later do not. username and the deprecated proxy and interval
 	// have no use in the types Azimuth implements.

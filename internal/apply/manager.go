@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -65,6 +66,9 @@ type Options struct {
 	// managedFields do not show unchanged is dry-run (see the package's documentation, "When
 	// the dry-run is skipped").
 	Cache *Cache
+	// Health, when set, computes the status of the objects it knows (ok true) in place of
+	// kstatus's rules: the Kustomization's spec.healthCheckExprs. Default: nil, kstatus for all.
+	Health func(u *unstructured.Unstructured) (res *status.Result, ok bool)
 }
 
 // Manager applies, prunes and waits for the objects of one Kustomization. Make one per

@@ -110,7 +110,7 @@ func (m *Manager) observe(ctx context.Context, t *target) {
 			return
 		}
 	}
-	res, err := status.Compute(u)
+	res, err := m.compute(u)
 	if err != nil {
 		t.status, t.message = status.UnknownStatus, err.Error()
 		return
@@ -241,4 +241,14 @@ func (m *Manager) stillThere(ctx context.Context, id ObjMetadata) (why string, t
 	default:
 		return "terminating", true, true
 	}
+}
+
+// compute is u's status: by Options.Health when it knows u's kind, otherwise by kstatus.
+func (m *Manager) compute(u *unstructured.Unstructured) (*status.Result, error) {
+	if m.opts.Health != nil {
+		if res, ok := m.opts.Health(u); ok {
+			return res, nil
+		}
+	}
+	return status.Compute(u)
 }

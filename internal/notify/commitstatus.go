@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
+	"github.com/azimuth-gitops/azimuth/internal/celenv"
 	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
@@ -28,19 +29,12 @@ import (
 
 // celEnv is the environment every commitStatusExpr is compiled in.
 var celEnv = sync.OnceValues(func() (*cel.Env, error) {
-	return cel.NewEnv(
-		cel.HomogeneousAggregateLiterals(),
-		cel.EagerlyValidateDeclarations(true),
-		cel.DefaultUTCTimeZone(true),
-		cel.CrossTypeNumericComparisons(true),
-		cel.OptionalTypes(),
-		ext.Strings(),
-		ext.Sets(),
+	return cel.NewEnv(append(celenv.Options(),
 		ext.Encoders(),
 		cel.Variable("event", cel.ObjectType("google.protobuf.Struct")),
 		cel.Variable("alert", cel.ObjectType("google.protobuf.Struct")),
 		cel.Variable("provider", cel.ObjectType("google.protobuf.Struct")),
-	)
+	)...)
 })
 
 // statusExpr is a Provider's commitStatusExpr compiled for one generation of the Provider: a

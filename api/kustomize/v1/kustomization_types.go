@@ -121,6 +121,12 @@ type KustomizationSpec struct {
 	// +optional
 	HealthChecks []meta.NamespacedObjectKindReference `json:"healthChecks,omitempty"`
 
+	// HealthCheckExprs say, in CEL, when objects of a kind are ready, failed or in progress,
+	// for kinds whose status the generic rules (kstatus) do not read.
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	HealthCheckExprs []CustomHealthCheck `json:"healthCheckExprs,omitempty"`
+
 	// NamePrefix is prepended to the name of every built object.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=200
@@ -189,6 +195,40 @@ type KustomizationSpec struct {
 	// the source artifact, instead of failing the build.
 	// +optional
 	IgnoreMissingComponents bool `json:"ignoreMissingComponents,omitempty"`
+}
+
+// CustomHealthCheck is the readiness of one kind, in CEL expressions over the object, whose
+// top-level fields (apiVersion, kind, metadata, spec, status) are variables. They are tried in
+// the order inProgress, failed, current; when none is true the object is in progress. A field
+// the object does not have yet makes an expression false.
+type CustomHealthCheck struct {
+	// APIVersion of the kind, such as cert-manager.io/v1.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=317
+	// +required
+	APIVersion string `json:"apiVersion"`
+
+	// Kind the expressions apply to.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +required
+	Kind string `json:"kind"`
+
+	// Current is true when the object is ready.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	// +required
+	Current string `json:"current"`
+
+	// InProgress is true while the object is being worked on.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	InProgress string `json:"inProgress,omitempty"`
+
+	// Failed is true when the object will not become ready without a change.
+	// +kubebuilder:validation:MaxLength=4096
+	// +optional
+	Failed string `json:"failed,omitempty"`
 }
 
 // CommonMetadata is metadata added to every applied object.

@@ -11,6 +11,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
@@ -29,6 +30,7 @@ func kustomizationCases() []testCase {
 		{"a missing source, a build error, a name too long for a label", testKustomizationFailures},
 		{"an OCI artifact's origin revision", testKustomizationOriginRevision},
 		{"deletionPolicy Orphan, Delete and WaitForTermination", testKustomizationDeletionPolicy},
+		{"healthCheckExprs: in progress, current, failed, and one that does not compile", testKustomizationHealthCheckExprs},
 	}
 }
 
@@ -373,4 +375,76 @@ func testKustomizationDeletionPolicy(t *testing.T, h *harness) {
 	}
 	h.update(t, cm, func() { cm.Finalizers = nil })
 	h.waitGone(t, wait)
+}
+
+// testKustomizationHealthCheckExprs: a custom resource without conditions, which kstatus takes
+// as ready once it exists, is ready by spec.healthCheckExprs only when its expression says so;
+// its failed expression fails the health check; an expression that does not compile stalls.
+func testKustomizationHealthCheckExprs(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	group := ns + ".example.com"
+	crd := fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: sprockets.%[1]s
+spec:
+  group: %[1]s
+  scope: Namespaced
+  names: {kind: Sprocket, plural: sprockets, singular: sprocket, listKind: SprocketList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+`, group)
+	// Without a status subresource, the status is applied with the object.
+	sprocket := func(phase string) string {
+		return fmt.Sprintf("apiVersion: %s/v1\nkind: Sprocket\nmetadata:\n  name: s\nstatus:\n  phase: %s\n", group, phase)
+	}
+	gitSource(t, h, ns, map[string]string{"crd/crd.yaml": crd, "app/s.yaml": sprocket("Pending")})
+	crds := kustomization(ns, "crds", "./crd", false)
+	h.create(t, crds)
+	h.waitFor(t, crds, "applied", applied(crds))
+
+	exprs := []kustomizev1.CustomHealthCheck{{APIVersion: group + "/v1", Kind: "Sprocket",
+		InProgress: "status.phase == 'Pending'", Failed: "status.phase == 'Broken'", Current: "status.phase == 'Ready'"}}
+	app := kustomization(ns, "app", "./app", false)
+	app.Spec.Wait, app.Spec.HealthCheckExprs = true, exprs
+	app.Spec.Timeout = &metav1.Duration{Duration: 2 * time.Second}
+	h.create(t, app)
+	h.waitFor(t, app, "unhealthy while Pending", is(app, meta.ReadyCondition, metav1.ConditionFalse, kustomizev1.HealthCheckFailedReason))
+	if c := condition(app, meta.ReadyCondition); !strings.Contains(c.Message, "Sprocket/"+ns+"/s") || !strings.Contains(c.Message, "inProgress is true") {
+		t.Errorf("Ready message = %q, want the Sprocket in progress by its expression", c.Message)
+	}
+
+	// The Sprocket's controller, played by the test, moves it on; the Kustomization's retries
+	// see it. (Applying a new status from the source would not: like Flux, the apply leaves
+	// status out of what it compares.)
+	setPhase := func(phase string) {
+		live := &unstructured.Unstructured{}
+		live.SetAPIVersion(group + "/v1")
+		live.SetKind("Sprocket")
+		live.SetNamespace(ns)
+		live.SetName("s")
+		h.update(t, live, func() { _ = unstructured.SetNestedField(live.Object, phase, "status", "phase") })
+	}
+	setPhase("Ready")
+	h.waitFor(t, app, "healthy once Ready", func() bool {
+		return applied(app)() && is(app, kustomizev1.HealthyCondition, metav1.ConditionTrue, meta.SucceededReason)()
+	})
+	setPhase("Broken")
+	h.requestReconcile(t, app)
+	h.waitFor(t, app, "failed once Broken", func() bool {
+		c := condition(app, meta.ReadyCondition)
+		return c != nil && c.Status == metav1.ConditionFalse && strings.Contains(c.Message, "failed is true")
+	})
+
+	bad := kustomization(ns, "bad", "./app", false)
+	bad.Spec.HealthCheckExprs = []kustomizev1.CustomHealthCheck{{APIVersion: group + "/v1", Kind: "Sprocket", Current: "status.phase =="}}
+	h.create(t, bad)
+	h.waitFor(t, bad, "stalled", is(bad, meta.StalledCondition, metav1.ConditionTrue, "InvalidCELExpression"))
+	if c := condition(bad, meta.ReadyCondition); !strings.Contains(c.Message, "spec.healthCheckExprs[0].current") {
+		t.Errorf("Ready message = %q, want the expression named", c.Message)
+	}
 }

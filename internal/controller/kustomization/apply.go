@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
@@ -19,13 +20,15 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
 )
 
-// applier is the apply.Manager of obj, as the user it impersonates.
-func (r *Reconciler) applier(obj *kustomizev1.Kustomization) (*apply.Manager, string, error) {
+// applier is the apply.Manager of obj, as the user it impersonates, reading health by the
+// compiled spec.healthCheckExprs health (nil: kstatus only).
+func (r *Reconciler) applier(obj *kustomizev1.Kustomization, health func(*unstructured.Unstructured) (*kstatus.Result, bool)) (*apply.Manager, string, error) {
 	c, user, err := r.Clients.For(obj.Namespace, obj.Spec.ServiceAccountName)
 	if err != nil {
 		return nil, "", err
 	}
-	m := apply.New(c, apply.Owner{Name: obj.Name, Namespace: obj.Namespace}, apply.Options{Force: obj.Spec.Force, PollInterval: r.HealthPollInterval, Cache: r.Cache})
+	m := apply.New(c, apply.Owner{Name: obj.Name, Namespace: obj.Namespace},
+		apply.Options{Force: obj.Spec.Force, PollInterval: r.HealthPollInterval, Cache: r.Cache, Health: health})
 	return m, user, nil
 }
 
@@ -120,7 +123,7 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 	if policy == kustomizev1.DeletionPolicyOrphan || obj.Spec.Suspend || obj.Status.Inventory == nil {
 		return nil
 	}
-	m, user, err := r.applier(obj)
+	m, user, err := r.applier(obj, nil)
 	if err != nil {
 		return err
 	}

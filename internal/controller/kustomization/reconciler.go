@@ -115,6 +115,10 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		return status.Stall(meta.ReconciliationFailedReason, fmt.Errorf("the name '%s' is %d characters long, but it labels every object applied (%s) "+
 			"and a label's value is at most %d: recreate the Kustomization with a shorter name", obj.Name, n, kustomizev1.NameLabel, validation.LabelValueMaxLength))
 	}
+	health, err := healthChecker(obj)
+	if err != nil {
+		return status.Stall(InvalidCELExpressionReason, err)
+	}
 	if err := r.checkDependencies(ctx, obj); err != nil {
 		return err
 	}
@@ -142,7 +146,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		return err
 	}
 
-	m, user, err := r.applier(obj)
+	m, user, err := r.applier(obj, health)
 	if err != nil {
 		return status.Fail("", meta.ReconciliationFailedReason, err)
 	}
