@@ -49,6 +49,10 @@ const (
 	// off in the controller (for example spec.serviceAccountName without
 	// --feature-gates=ObjectLevelWorkloadIdentity=true).
 	FeatureGateDisabledReason = "FeatureGateDisabled"
+
+	// InvalidCELExpressionReason: a CEL expression of the spec (a Kustomization's
+	// spec.healthCheckExprs) does not compile, or is not of the type it must be.
+	InvalidCELExpressionReason = "InvalidCELExpression"
 )
 
 // ObjectWithConditions is an object whose status holds conditions.

@@ -443,7 +443,7 @@ spec:
 	bad := kustomization(ns, "bad", "./app", false)
 	bad.Spec.HealthCheckExprs = []kustomizev1.CustomHealthCheck{{APIVersion: group + "/v1", Kind: "Sprocket", Current: "status.phase =="}}
 	h.create(t, bad)
-	h.waitFor(t, bad, "stalled", is(bad, meta.StalledCondition, metav1.ConditionTrue, "InvalidCELExpression"))
+	h.waitFor(t, bad, "stalled", is(bad, meta.StalledCondition, metav1.ConditionTrue, meta.InvalidCELExpressionReason))
 	if c := condition(bad, meta.ReadyCondition); !strings.Contains(c.Message, "spec.healthCheckExprs[0].current") {
 		t.Errorf("Ready message = %q, want the expression named", c.Message)
 	}

@@ -16,10 +16,6 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
-// InvalidCELExpressionReason is Flux's reason for an expression of spec.healthCheckExprs that
-// does not compile.
-const InvalidCELExpressionReason = "InvalidCELExpression"
-
 // healthVariables are the variables of a health expression: the object's top-level fields.
 var healthVariables = []string{"apiVersion", "kind", "metadata", "spec", "status"}
 

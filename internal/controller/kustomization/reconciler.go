@@ -117,7 +117,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	}
 	health, err := healthChecker(obj)
 	if err != nil {
-		return status.Stall(InvalidCELExpressionReason, err)
+		return status.Stall(meta.InvalidCELExpressionReason, err)
 	}
 	if err := r.checkDependencies(ctx, obj); err != nil {
 		return err
