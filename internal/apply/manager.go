@@ -66,10 +66,13 @@ type Options struct {
 	// managedFields do not show unchanged is dry-run (see the package's documentation, "When
 	// the dry-run is skipped").
 	Cache *Cache
-	// Health, when set, computes the status of the objects it knows (ok true) in place of
-	// kstatus's rules: the Kustomization's spec.healthCheckExprs. Default: nil, kstatus for all.
-	Health func(u *unstructured.Unstructured) (res *status.Result, ok bool)
+	// Health, when set, computes the status of the objects it knows in place of kstatus's
+	// rules: the Kustomization's spec.healthCheckExprs. Default: nil, kstatus for all.
+	Health HealthFunc
 }
+
+// HealthFunc is the status of u, and ok true, when it knows u's kind; ok false otherwise.
+type HealthFunc func(u *unstructured.Unstructured) (res *status.Result, ok bool)
 
 // Manager applies, prunes and waits for the objects of one Kustomization. Make one per
 // reconcile: it holds no state of its own but what Options.Cache holds.

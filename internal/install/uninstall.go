@@ -167,7 +167,7 @@ func (u *uninstaller) deleteController(ctx context.Context, d *unstructured.Unst
 	}
 	ticker := time.NewTicker(u.opts.PollInterval)
 	defer ticker.Stop()
-	running := -1 // pods seen by the last list; -1 before the first
+	running := 0 // pods seen by the last list
 	waiting := func() error {
 		return fmt.Errorf("waiting for the %d pods of %s to stop, so that no controller is left to add a finalizer back: %w", running, apply.MetadataOf(d), ctx.Err())
 	}

@@ -82,16 +82,7 @@ func TestEventHubs(t *testing.T) {
 		SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "fleet"},
 		Path:      "./eventhubs", Prune: true, TargetNamespace: nsEventHubs, Interval: metav1.Duration{Duration: time.Hour},
 	}}
-	for _, o := range append(objs, repo) {
-		if err := s.env.Client.Create(t.Context(), o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.waitFor(t, repo, "Ready=True", func() bool { st, _, _ := readyStatus(repo); return st == metav1.ConditionTrue })
-	if err := s.env.Client.Create(t.Context(), ks); err != nil {
-		t.Fatal(err)
-	}
-	s.waitFor(t, ks, "Ready=True", func() bool { st, _, _ := readyStatus(ks); return st == metav1.ConditionTrue })
+	s.applyThrough(t, repo, ks, objs...)
 
 	// The events on partition 0, as a consumer reading from Latest before the Kustomization ran
 	// would see them: the Flux event JSON.

@@ -166,6 +166,22 @@ type conditioned interface {
 	meta.ObjectWithConditions
 }
 
+// applyThrough creates objs and then source, waits until source is Ready, then creates ks,
+// which applies it, and waits until ks is Ready.
+func (s *suite) applyThrough(t *testing.T, source, ks conditioned, objs ...client.Object) {
+	t.Helper()
+	for _, o := range append(objs, source) {
+		if err := s.env.Client.Create(t.Context(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.waitFor(t, source, "Ready=True", func() bool { st, _, _ := readyStatus(source); return st == metav1.ConditionTrue })
+	if err := s.env.Client.Create(t.Context(), ks); err != nil {
+		t.Fatal(err)
+	}
+	s.waitFor(t, ks, "Ready=True", func() bool { st, _, _ := readyStatus(ks); return st == metav1.ConditionTrue })
+}
+
 // waitFor polls obj until done says so, failing with the object's conditions after a minute.
 func (s *suite) waitFor(t *testing.T, obj conditioned, what string, done func() bool) {
 	t.Helper()

@@ -19,7 +19,6 @@ import (
 	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal/teams"
-	"github.com/azimuth-gitops/azimuth/devenv"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
@@ -67,17 +66,8 @@ func TestCommitStatusAndTeams(t *testing.T) {
 		SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "fleet"},
 		Path:      "./deploy", Prune: true, TargetNamespace: nsNotify, Interval: metav1.Duration{Duration: time.Hour},
 	}}
-	for _, o := range []client.Object{ado, reader, teamsSecret, teamsProvider,
-		alert("commit-status", ado.Name, nil), alert("reader", reader.Name, nil), alert("teams", teamsProvider.Name, map[string]string{"cluster": "local"}), repo} {
-		if err := s.env.Client.Create(t.Context(), o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.waitFor(t, repo, "Ready=True", func() bool { st, _, _ := readyStatus(repo); return st == metav1.ConditionTrue })
-	if err := s.env.Client.Create(t.Context(), ks); err != nil {
-		t.Fatal(err)
-	}
-	s.waitFor(t, ks, "Ready=True", func() bool { st, _, _ := readyStatus(ks); return st == metav1.ConditionTrue })
+	s.applyThrough(t, repo, ks, ado, reader, teamsSecret, teamsProvider,
+		alert("commit-status", ado.Name, nil), alert("reader", reader.Name, nil), alert("teams", teamsProvider.Name, map[string]string{"cluster": "local"}))
 
 	// The status, read back as a user would: the REST API with the developer's PAT.
 	statuses := s.commitStatuses(t, head)
@@ -140,18 +130,8 @@ func TestCommitStatusOfAnOCIArtifact(t *testing.T) {
 	s.tenant(t, nsNotifyOCI, controllerMI, controllerID) // flux-controller: AcrPull, and a Contributor in Azure DevOps
 	head := s.pushToAzureDevOps(t, map[string]string{"deploy/settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-oci\n"})
 	origin := "main@sha1:" + head
-	img, err := devenv.Artifact(map[string]string{"settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-oci\n"},
+	s.pushAnnotated(t, "fleet/manifests", head[:12], map[string]string{"settings.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-oci\n"},
 		map[string]string{sourcev1.OCIRevisionAnnotation: origin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pusher, err := s.env.Pusher(t.Context(), tenantID, pushAppID, pushAppSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pusher.Push(registryHost+"/fleet/manifests:"+head[:12], img); err != nil {
-		t.Fatal(err)
-	}
 	ado := &notificationv1.Provider{ObjectMeta: metav1.ObjectMeta{Namespace: nsNotifyOCI, Name: "azure-devops"}, Spec: notificationv1.ProviderSpec{
 		Type: notificationv1.AzureDevOpsProvider, Address: adoURL, ServiceAccountName: "source",
 	}}
@@ -167,16 +147,7 @@ func TestCommitStatusOfAnOCIArtifact(t *testing.T) {
 		SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.OCIRepositoryKind, Name: repo.Name},
 		Path:      "./", TargetNamespace: nsNotifyOCI, Interval: metav1.Duration{Duration: time.Hour},
 	}}
-	for _, o := range []client.Object{ado, alert, repo} {
-		if err := s.env.Client.Create(t.Context(), o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s.waitFor(t, repo, "Ready=True", func() bool { st, _, _ := readyStatus(repo); return st == metav1.ConditionTrue })
-	if err := s.env.Client.Create(t.Context(), ks); err != nil {
-		t.Fatal(err)
-	}
-	s.waitFor(t, ks, "Ready=True", func() bool { st, _, _ := readyStatus(ks); return st == metav1.ConditionTrue })
+	s.applyThrough(t, repo, ks, ado, alert)
 	if ks.Status.LastAppliedOriginRevision != origin {
 		t.Errorf("lastAppliedOriginRevision = %q, want %q", ks.Status.LastAppliedOriginRevision, origin)
 	}

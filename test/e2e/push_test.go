@@ -12,7 +12,13 @@ import (
 // registry, as the client-secret application with AcrPush, and returns the manifest digest.
 func (s *suite) push(t *testing.T, repository, tag string, files map[string]string) v1.Hash {
 	t.Helper()
-	img, err := devenv.Artifact(files, nil)
+	return s.pushAnnotated(t, repository, tag, files, nil)
+}
+
+// pushAnnotated is push with annotations on the manifest, such as the revision it was built from.
+func (s *suite) pushAnnotated(t *testing.T, repository, tag string, files, annotations map[string]string) v1.Hash {
+	t.Helper()
+	img, err := devenv.Artifact(files, annotations)
 	if err != nil {
 		t.Fatal(err)
 	}

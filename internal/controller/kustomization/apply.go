@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
@@ -22,7 +21,7 @@ import (
 
 // applier is the apply.Manager of obj, as the user it impersonates, reading health by the
 // compiled spec.healthCheckExprs health (nil: kstatus only).
-func (r *Reconciler) applier(obj *kustomizev1.Kustomization, health func(*unstructured.Unstructured) (*kstatus.Result, bool)) (*apply.Manager, string, error) {
+func (r *Reconciler) applier(obj *kustomizev1.Kustomization, health apply.HealthFunc) (*apply.Manager, string, error) {
 	c, user, err := r.Clients.For(obj.Namespace, obj.Spec.ServiceAccountName)
 	if err != nil {
 		return nil, "", err

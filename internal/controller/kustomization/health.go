@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
 
 	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
+	"github.com/azimuth-gitops/azimuth/internal/apply"
 	"github.com/azimuth-gitops/azimuth/internal/celenv"
 	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
@@ -43,7 +44,7 @@ type healthExpr struct {
 
 // healthChecker returns the apply.Options.Health of obj's spec.healthCheckExprs, nil when it
 // has none, or the error of the first expression that does not compile.
-func healthChecker(obj *kustomizev1.Kustomization) (func(*unstructured.Unstructured) (*status.Result, bool), error) {
+func healthChecker(obj *kustomizev1.Kustomization) (apply.HealthFunc, error) {
 	if len(obj.Spec.HealthCheckExprs) == 0 {
 		return nil, nil
 	}
