@@ -31,7 +31,7 @@ var crdFiles = []struct {
 	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
 	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
 	{"image.toolkit.fluxcd.io_imageupdateautomations.yaml", []string{"v1", "v1beta2"}, nil},
-	{"kustomize.toolkit.fluxcd.io_kustomizations.yaml", []string{"v1", "v1beta2"}, []string{"kubeConfig", "validation", "patchesStrategicMerge", "patchesJson6902"}},
+	{"kustomize.toolkit.fluxcd.io_kustomizations.yaml", []string{"v1", "v1beta2"}, []string{"validation", "patchesStrategicMerge", "patchesJson6902"}},
 	// Flux stores Provider and Alert at v1beta3 (v1 is planned); Flux 2.6 still serves v1beta2
 	// and v1beta1 (deprecated), Flux 2.7 and later do not. username and the deprecated proxy and interval
 	// have no use in the types Azimuth implements.
@@ -360,4 +360,19 @@ func validate(path string, s map[string]any, v any) []string {
 	}
 	slices.Sort(errs)
 	return errs
+}
+
+// TestKubeConfigOnlyBySecret: Flux's spec.kubeConfig.configMapRef (AKS) is not implemented, and a
+// kubeConfig without secretRef must be refused, not applied to the local cluster: an API server
+// that prunes configMapRef leaves an empty kubeConfig, which the schema refuses.
+func TestKubeConfigOnlyBySecret(t *testing.T) {
+	for version, schema := range schemas(t, loadCRD(t, "kustomize.toolkit.fluxcd.io_kustomizations.yaml")) {
+		kc := dig(t, schema, "properties", "spec", "properties", "kubeConfig").(map[string]any)
+		if _, ok := dig(t, kc, "properties").(map[string]any)["configMapRef"]; ok {
+			t.Errorf("%s: spec.kubeConfig.configMapRef is in the schema; Azimuth does not implement it", version)
+		}
+		if required, _ := kc["required"].([]any); !slices.Contains(required, any("secretRef")) {
+			t.Errorf("%s: spec.kubeConfig.required = %v, want secretRef", version, kc["required"])
+		}
+	}
 }

@@ -47,3 +47,28 @@ type NamespacedObjectKindReference struct {
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 }
+
+// SecretKeyReference names a key of a secret in the referrer's namespace.
+type SecretKeyReference struct {
+	// Name of the secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	Name string `json:"name"`
+
+	// Key of the secret's data. Default: what the referrer documents.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	Key string `json:"key,omitempty"`
+}
+
+// KubeConfigReference names the kubeconfig of a remote cluster. Only SecretRef is implemented:
+// Flux's configMapRef (an AKS cluster reached with an Entra token) is left out of the schema,
+// and a kubeConfig without secretRef is refused, so that no object meant for a remote cluster
+// is applied to this one.
+type KubeConfigReference struct {
+	// SecretRef is a secret of the referrer's namespace whose key holds the kubeconfig: the key
+	// named, else 'value', else 'value.yaml' (the key Cluster API writes).
+	// +required
+	SecretRef *SecretKeyReference `json:"secretRef"`
+}

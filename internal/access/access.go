@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -113,12 +114,20 @@ func (r *Resolver) Secret(ctx context.Context, namespace, name string) (map[stri
 	var s corev1.Secret
 	if err := r.client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("secret '%s' not found in namespace '%s': create it, or fix the secret reference", name, namespace)
+			return nil, secretNotFound(fmt.Sprintf("secret '%s' not found in namespace '%s': create it, or fix the secret reference", name, namespace))
 		}
 		return nil, fmt.Errorf("reading secret '%s/%s': %w", namespace, name, err)
 	}
 	return s.Data, nil
 }
+
+// ErrSecretNotFound is wrapped by Secret's error for a secret that does not exist.
+var ErrSecretNotFound = errors.New("secret not found")
+
+type secretNotFound string
+
+func (e secretNotFound) Error() string { return string(e) }
+func (e secretNotFound) Unwrap() error { return ErrSecretNotFound }
 
 // ServiceAccount reads a service account of namespace, for protocols that use what is attached
 // to it (a registry's image pull secrets).

@@ -5,7 +5,7 @@
 // In docs/architecture.md's flow the spec is the input of the Kustomization reconciler (which
 // source, which path, as whom, decrypted how); the status is its output (inventory, revisions,
 // conditions). Only the fields Azimuth implements are declared, so the API server rejects the
-// others (spec.kubeConfig, spec.healthCheckExprs, spec.deletionPolicy) instead of Azimuth silently
+// others (spec.kubeConfig.configMapRef) instead of Azimuth silently
 // ignoring them.
 //
 // +kubebuilder:object:generate=true

@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ func kustomizationCases() []testCase {
 		{"an OCI artifact's origin revision", testKustomizationOriginRevision},
 		{"deletionPolicy Orphan, Delete and WaitForTermination", testKustomizationDeletionPolicy},
 		{"healthCheckExprs: in progress, current, failed, and one that does not compile", testKustomizationHealthCheckExprs},
+		{"kubeConfig: applied to and pruned from another cluster", testKustomizationRemoteCluster},
 	}
 }
 
@@ -446,5 +448,59 @@ spec:
 	h.waitFor(t, bad, "stalled", is(bad, meta.StalledCondition, metav1.ConditionTrue, meta.InvalidCELExpressionReason))
 	if c := condition(bad, meta.ReadyCondition); !strings.Contains(c.Message, "spec.healthCheckExprs[0].current") {
 		t.Errorf("Ready message = %q, want the expression named", c.Message)
+	}
+}
+
+// testKustomizationRemoteCluster applies to a second control plane, named by a kubeconfig in a
+// secret of the Kustomization's namespace: nothing lands in the manager's own cluster, a missing
+// secret is a failure that says what to create, and deleting the Kustomization prunes there.
+func testKustomizationRemoteCluster(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	gitSource(t, h, ns, map[string]string{"deploy/a.yaml": configMapYAML("a", "k: remote")})
+	remote, err := testenv.Start(t.Context(), nil) // the package's only second control plane
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { remote.Stop() })
+	rc, err := client.New(remote.Config, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Create(t.Context(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+
+	ks := kustomization(ns, "apps", "./deploy", true)
+	ks.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: &meta.SecretKeyReference{Name: "remote-kubeconfig"}}
+	h.create(t, ks)
+	h.waitFor(t, ks, "failing without its kubeconfig", is(ks, meta.ReadyCondition, metav1.ConditionFalse, meta.ReconciliationFailedReason))
+	if msg := condition(ks, meta.ReadyCondition).Message; !strings.Contains(msg, "secret 'remote-kubeconfig' not found in namespace '"+ns+"'") {
+		t.Errorf("Ready message = %q", msg)
+	}
+	kubeconfig, err := os.ReadFile(remote.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// value.yaml: the key Cluster API writes a workload cluster's kubeconfig under.
+	h.create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "remote-kubeconfig"}, Data: map[string][]byte{"value.yaml": kubeconfig}})
+	h.requestReconcile(t, ks)
+	h.waitFor(t, ks, "applied to the remote cluster", applied(ks))
+
+	var cm corev1.ConfigMap
+	if err := rc.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "a"}, &cm); err != nil || cm.Data["k"] != "remote" || cm.Labels[kustomizev1.NameLabel] != "apps" {
+		t.Fatalf("the remote cluster's ConfigMap: %v %v %v", err, cm.Labels, cm.Data)
+	}
+	if _, err := h.configMap(t, ns, "a"); !apierrors.IsNotFound(err) {
+		t.Errorf("the manager's own cluster has the ConfigMap too: %v", err)
+	}
+
+	// Deleting the Kustomization prunes in the remote cluster.
+	if err := h.client.Delete(t.Context(), ks); err != nil {
+		t.Fatal(err)
+	}
+	h.waitGone(t, ks)
+	err = rc.Get(t.Context(), client.ObjectKey{Namespace: ns, Name: "a"}, &cm)
+	if !apierrors.IsNotFound(err) {
+		t.Errorf("the remote ConfigMap after the Kustomization's deletion: %v, want not found", err)
 	}
 }

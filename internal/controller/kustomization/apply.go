@@ -2,6 +2,7 @@ package kustomization
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,39 +15,61 @@ import (
 
 	kustomizev1 "github.com/azimuth-gitops/azimuth/api/kustomize/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
+	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/apply"
 	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
 )
 
-// applier is the apply.Manager of obj, as the user it impersonates, reading health by the
-// compiled spec.healthCheckExprs health (nil: kstatus only).
-func (r *Reconciler) applier(obj *kustomizev1.Kustomization, health apply.HealthFunc) (*apply.Manager, string, error) {
+// applier is the apply.Manager of obj, reading health by the compiled spec.healthCheckExprs
+// health (nil: kstatus only): on this cluster as the user it impersonates, or on the cluster
+// of spec.kubeConfig. It returns who applies, for explainForbidden.
+func (r *Reconciler) applier(ctx context.Context, obj *kustomizev1.Kustomization, health apply.HealthFunc) (*apply.Manager, actor, error) {
+	opts := apply.Options{Force: obj.Spec.Force, PollInterval: r.HealthPollInterval, Cache: r.Cache, Health: health}
+	owner := apply.Owner{Name: obj.Name, Namespace: obj.Namespace}
+	if kc := obj.Spec.KubeConfig; kc != nil && kc.SecretRef != nil {
+		data, err := r.Access.Secret(ctx, obj.Namespace, kc.SecretRef.Name)
+		if err != nil {
+			return nil, actor{}, err
+		}
+		c, user, err := r.Clients.Remote(obj.Namespace, kc.SecretRef, data, obj.Spec.ServiceAccountName)
+		if err != nil {
+			return nil, actor{}, err
+		}
+		// The cache knows this cluster's objects; a remote one's are dry-run every time.
+		opts.Cache = nil
+		return apply.New(c, owner, opts), actor{user: user, kubeconfig: kc.SecretRef.Name}, nil
+	}
 	c, user, err := r.Clients.For(obj.Namespace, obj.Spec.ServiceAccountName)
 	if err != nil {
-		return nil, "", err
+		return nil, actor{}, err
 	}
-	m := apply.New(c, apply.Owner{Name: obj.Name, Namespace: obj.Namespace},
-		apply.Options{Force: obj.Spec.Force, PollInterval: r.HealthPollInterval, Cache: r.Cache, Health: health})
-	return m, user, nil
+	return apply.New(c, owner, opts), actor{user: user}, nil
+}
+
+// actor is who applies a Kustomization's objects: user, impersonated ("" for none), on this
+// cluster or on the cluster of the kubeconfig in secret kubeconfig.
+type actor struct {
+	user       string
+	kubeconfig string
 }
 
 // apply applies objs, records the inventory and prunes what left it. When the apply fails
 // part way, the inventory keeps both the old entries and those applied, so that nothing applied
 // is left without a record in status for a later prune.
-func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, m *apply.Manager, user string, objs []*unstructured.Unstructured) (*apply.ChangeSet, error) {
+func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, m *apply.Manager, who actor, objs []*unstructured.Unstructured) (*apply.ChangeSet, error) {
 	old := inventoryEntries(obj)
 	changes, err := m.Apply(ctx, objs)
 	if err != nil {
 		setInventory(obj, union(old, appliedEntries(changes, objs)))
-		return nil, status.Fail("", meta.ReconciliationFailedReason, explainForbidden(err, user))
+		return nil, status.Fail("", meta.ReconciliationFailedReason, explainForbidden(err, who))
 	}
 	current := apply.InventoryOf(objs)
 	if obj.Spec.Prune {
 		pruned, err := m.Prune(ctx, old, current)
 		if err != nil {
 			setInventory(obj, union(old, current))
-			return nil, status.Fail("", kustomizev1.PruneFailedReason, explainForbidden(err, user))
+			return nil, status.Fail("", kustomizev1.PruneFailedReason, explainForbidden(err, who))
 		}
 		changes.Entries = append(changes.Entries, pruned.Entries...)
 	}
@@ -122,14 +145,23 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 	if policy == kustomizev1.DeletionPolicyOrphan || obj.Spec.Suspend || obj.Status.Inventory == nil {
 		return nil
 	}
-	m, user, err := r.applier(obj, nil)
+	m, who, err := r.applier(ctx, obj, nil)
+	if errors.Is(err, access.ErrSecretNotFound) && obj.Spec.KubeConfig != nil {
+		// The remote cluster cannot be reached without it (a namespace being deleted takes the
+		// secret with it): what was applied there stays, and the event says so.
+		if r.Recorder != nil {
+			r.Recorder.Eventf(obj, nil, corev1.EventTypeWarning, kustomizev1.PruneFailedReason, "Finalize", "%s",
+				clip.String(fmt.Sprintf("the %d objects applied to the remote cluster were left there: %v", len(obj.Status.Inventory.Entries), err), clip.EventNote))
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	deleted, err := m.Prune(ctx, inventoryEntries(obj), nil)
 	if err != nil {
 		log.FromContext(ctx).Error(err, "pruning the objects of a deleted Kustomization; retrying")
-		return explainForbidden(err, user)
+		return explainForbidden(err, who)
 	}
 	if policy != kustomizev1.DeletionPolicyWaitForTermination {
 		return nil
@@ -150,14 +182,20 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 }
 
 // explainForbidden adds to a refusal of the API server who was refused and how to allow it.
-func explainForbidden(err error, user string) error {
+func explainForbidden(err error, who actor) error {
 	if !apierrors.IsForbidden(err) {
 		return err
 	}
-	if user == "" {
+	switch {
+	case who.kubeconfig != "" && who.user == "":
+		return fmt.Errorf("%w (applied as the user of the kubeconfig in secret '%s': grant it the permission in the remote cluster)", err, who.kubeconfig)
+	case who.kubeconfig != "":
+		return fmt.Errorf("%w (applied as '%s' in the cluster of the kubeconfig in secret '%s', spec.serviceAccountName: "+
+			"grant it a Role or ClusterRole binding with the permission there)", err, who.user, who.kubeconfig)
+	case who.user == "":
 		return fmt.Errorf("%w (the controller's own service account is refused: grant it the permission in its ClusterRole)", err)
 	}
-	return fmt.Errorf("%w (applied as '%s', spec.serviceAccountName or --default-service-account: grant it a Role or ClusterRole binding with the permission)", err, user)
+	return fmt.Errorf("%w (applied as '%s', spec.serviceAccountName or --default-service-account: grant it a Role or ClusterRole binding with the permission)", err, who.user)
 }
 
 func inventoryEntries(obj *kustomizev1.Kustomization) []apply.InventoryEntry {

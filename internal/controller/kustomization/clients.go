@@ -24,12 +24,13 @@ type Clients struct {
 
 	mu     sync.Mutex
 	byUser map[string]client.Client
+	remote map[string]client.Client // by the kubeconfig's digest and the user (Remote)
 }
 
 // NewClients returns Clients on config, sharing scheme and mapper (the manager's, which learns
 // of new kinds as CRDs are applied). defaultServiceAccount is --default-service-account.
 func NewClients(config *rest.Config, scheme *runtime.Scheme, mapper apimeta.RESTMapper, defaultServiceAccount string) *Clients {
-	return &Clients{config: config, scheme: scheme, mapper: mapper, defaultServiceAccount: defaultServiceAccount, byUser: map[string]client.Client{}}
+	return &Clients{config: config, scheme: scheme, mapper: mapper, defaultServiceAccount: defaultServiceAccount, byUser: map[string]client.Client{}, remote: map[string]client.Client{}}
 }
 
 // For returns the client a Kustomization of namespace applies with when it names

@@ -146,11 +146,11 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		return err
 	}
 
-	m, user, err := r.applier(obj, health)
+	m, who, err := r.applier(ctx, obj, health)
 	if err != nil {
 		return status.Fail("", meta.ReconciliationFailedReason, err)
 	}
-	changes, err := r.apply(ctx, obj, m, user, objs)
+	changes, err := r.apply(ctx, obj, m, who, objs)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,138 @@
+package kustomization
+
+import (
+	"crypto/sha256"
+	"fmt"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/azimuth-gitops/azimuth/api/meta"
+)
+
+// kubeconfigKeys are the keys a kubeconfig secret is read from when spec.kubeConfig.secretRef
+// names none, in Flux's order: 'value', then 'value.yaml', the key Cluster API writes.
+var kubeconfigKeys = []string{"value", "value.yaml"}
+
+// maxRemoteClients bounds the clients kept for remote clusters: a kubeconfig that changes (a
+// rotated token) makes a new one, and the old ones go when the bound is reached.
+const maxRemoteClients = 100
+
+// Remote returns the client a Kustomization of namespace applies with when spec.kubeConfig
+// names secret ref, whose data is data, and the user it acts as there: the kubeconfig's own,
+// or serviceAccount of namespace in the remote cluster, impersonated. There is no default
+// service account in a remote cluster: --default-service-account names one of this one.
+// Clients are kept by the kubeconfig's bytes and the user, so that a changed secret takes
+// effect at the next reconcile.
+func (c *Clients) Remote(namespace string, ref *meta.SecretKeyReference, data map[string][]byte, serviceAccount string) (client.Client, string, error) {
+	raw, err := kubeconfigData(ref, data)
+	if err != nil {
+		return nil, "", err
+	}
+	user := ""
+	if serviceAccount != "" {
+		user = fmt.Sprintf("system:serviceaccount:%s:%s", namespace, serviceAccount)
+	}
+	sum := sha256.Sum256(raw)
+	key := string(sum[:]) + "\x00" + user
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.remote[key]; ok {
+		return cl, user, nil
+	}
+	cfg, err := remoteConfig(ref.Name, raw)
+	if err != nil {
+		return nil, "", err
+	}
+	if user != "" {
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
+	}
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("the kubeconfig of secret '%s': %w", ref.Name, err)
+	}
+	// The remote cluster's kinds, not this one's: discovered there, as they are needed.
+	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
+	if err != nil {
+		return nil, "", fmt.Errorf("reaching the cluster of the kubeconfig in secret '%s': %w", ref.Name, err)
+	}
+	cl, err := client.New(cfg, client.Options{Scheme: c.scheme, Mapper: mapper, HTTPClient: httpClient})
+	if err != nil {
+		return nil, "", fmt.Errorf("creating the API client of the kubeconfig in secret '%s': %w", ref.Name, err)
+	}
+	if len(c.remote) >= maxRemoteClients {
+		clear(c.remote)
+	}
+	c.remote[key] = cl
+	return cl, user, nil
+}
+
+// kubeconfigData is the kubeconfig in a secret's data: under ref.Key, or the first of
+// kubeconfigKeys present.
+func kubeconfigData(ref *meta.SecretKeyReference, data map[string][]byte) ([]byte, error) {
+	if ref.Key != "" {
+		raw, ok := data[ref.Key]
+		if !ok || len(raw) == 0 {
+			return nil, fmt.Errorf("secret '%s' has no key '%s': put the kubeconfig there, or fix spec.kubeConfig.secretRef.key", ref.Name, ref.Key)
+		}
+		return raw, nil
+	}
+	for _, k := range kubeconfigKeys {
+		if raw := data[k]; len(raw) > 0 {
+			return raw, nil
+		}
+	}
+	return nil, fmt.Errorf("secret '%s' has neither a 'value' nor a 'value.yaml' key: put the kubeconfig under one of them, or name its key in spec.kubeConfig.secretRef.key", ref.Name)
+}
+
+// remoteConfig is the REST config of a tenant's kubeconfig, which Azimuth reads with the
+// controller's privileges: so it refuses what would run or read something of the controller's
+// (an exec plugin, an auth provider, paths to files) and what would skip verifying the remote
+// cluster's certificate. Its messages name fields, never their values.
+func remoteConfig(secret string, raw []byte) (*rest.Config, error) {
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("the kubeconfig in secret '%s' %s", secret, fmt.Sprintf(format, args...))
+	}
+	kc, err := clientcmd.Load(raw)
+	if err != nil {
+		return nil, fail("cannot be read: %v", err)
+	}
+	name := kc.CurrentContext
+	if name == "" && len(kc.Contexts) == 1 {
+		for n := range kc.Contexts {
+			name = n
+		}
+	}
+	ctx, ok := kc.Contexts[name]
+	if !ok {
+		return nil, fail("has no current context: set current-context to one of its contexts")
+	}
+	cluster, ok := kc.Clusters[ctx.Cluster]
+	if !ok {
+		return nil, fail("names cluster '%s' in context '%s', which it does not define", ctx.Cluster, name)
+	}
+	switch {
+	case cluster.InsecureSkipTLSVerify:
+		return nil, fail("sets insecure-skip-tls-verify for cluster '%s': give the cluster's CA in certificate-authority-data instead", ctx.Cluster)
+	case cluster.CertificateAuthority != "":
+		return nil, fail("names a file in certificate-authority, which would be read from the controller's disk: give the CA in certificate-authority-data instead")
+	}
+	if auth, ok := kc.AuthInfos[ctx.AuthInfo]; ok {
+		switch {
+		case auth.Exec != nil:
+			return nil, fail("runs an exec plugin for user '%s', which Azimuth does not run in the controller: use a token or a client certificate", ctx.AuthInfo)
+		case auth.AuthProvider != nil:
+			return nil, fail("uses an auth provider for user '%s', which Azimuth does not run: use a token or a client certificate", ctx.AuthInfo)
+		case auth.TokenFile != "" || auth.ClientCertificate != "" || auth.ClientKey != "":
+			return nil, fail("names files for user '%s' (tokenFile, client-certificate or client-key), which would be read from the controller's disk: "+
+				"give token, client-certificate-data and client-key-data instead", ctx.AuthInfo)
+		}
+	}
+	cfg, err := clientcmd.NewNonInteractiveClientConfig(*kc, name, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+	if err != nil {
+		return nil, fail("is not usable: %v", err)
+	}
+	return cfg, nil
+}
