@@ -150,14 +150,14 @@ type KustomizationSpec struct {
 	Images []Image `json:"images,omitempty"`
 
 	// KubeConfig applies to a remote cluster, as the kubeconfig of a secret of the
-	// Kustomization's namespace says; with spec.serviceAccountName, impersonating that service
-	// account there. Default: this cluster.
+	// Kustomization's namespace says; with spec.serviceAccountName (or --default-service-account),
+	// impersonating that service account there. Default: this cluster.
 	// +optional
 	KubeConfig *meta.KubeConfigReference `json:"kubeConfig,omitempty"`
 
 	// ServiceAccountName is the service account of the Kustomization's namespace that applies
 	// (impersonation); --default-service-account when empty, else the controller itself. With
-	// spec.kubeConfig, the service account of that namespace in the remote cluster, and no default.
+	// spec.kubeConfig, both name the service account of that namespace in the remote cluster.
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`

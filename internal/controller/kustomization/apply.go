@@ -190,7 +190,7 @@ func explainForbidden(err error, who actor) error {
 	case who.kubeconfig != "" && who.user == "":
 		return fmt.Errorf("%w (applied as the user of the kubeconfig in secret '%s': grant it the permission in the remote cluster)", err, who.kubeconfig)
 	case who.kubeconfig != "":
-		return fmt.Errorf("%w (applied as '%s' in the cluster of the kubeconfig in secret '%s', spec.serviceAccountName: "+
+		return fmt.Errorf("%w (applied as '%s' in the cluster of the kubeconfig in secret '%s', spec.serviceAccountName or --default-service-account: "+
 			"grant it a Role or ClusterRole binding with the permission there)", err, who.user, who.kubeconfig)
 	case who.user == "":
 		return fmt.Errorf("%w (the controller's own service account is refused: grant it the permission in its ClusterRole)", err)

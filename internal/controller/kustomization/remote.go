@@ -21,15 +21,17 @@ var kubeconfigKeys = []string{"value", "value.yaml"}
 const maxRemoteClients = 100
 
 // Remote returns the client a Kustomization of namespace applies with when spec.kubeConfig
-// names secret ref, whose data is data, and the user it acts as there: the kubeconfig's own,
-// or serviceAccount of namespace in the remote cluster, impersonated. There is no default
-// service account in a remote cluster: --default-service-account names one of this one.
-// Clients are kept by the kubeconfig's bytes and the user, so that a changed secret takes
-// effect at the next reconcile.
+// names secret ref, whose data is data, and the user it acts as there: serviceAccount of
+// namespace, else --default-service-account, impersonated in the remote cluster as Flux does,
+// else the kubeconfig's own user (""). Clients are kept by the kubeconfig's bytes and the
+// user, so that a changed secret takes effect at the next reconcile.
 func (c *Clients) Remote(namespace string, ref *meta.SecretKeyReference, data map[string][]byte, serviceAccount string) (client.Client, string, error) {
 	raw, err := kubeconfigData(ref, data)
 	if err != nil {
 		return nil, "", err
+	}
+	if serviceAccount == "" {
+		serviceAccount = c.defaultServiceAccount
 	}
 	user := ""
 	if serviceAccount != "" {

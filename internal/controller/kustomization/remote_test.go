@@ -122,7 +122,7 @@ func TestRemoteClientActsAsTheKubeconfigUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clients := NewClients(env.Config, scheme(t), nil, "ignored-default")
+	clients := NewClients(env.Config, scheme(t), nil, "")
 	ref := &meta.SecretKeyReference{Name: "remote"}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "remote"}}
 
@@ -130,7 +130,7 @@ func TestRemoteClientActsAsTheKubeconfigUser(t *testing.T) {
 	outsider := map[string][]byte{"value": kubeconfig(t, env.Config.Host, env.Config.CAData, &clientcmdapi.AuthInfo{Token: token}, nil)}
 	c, user, err := clients.Remote(ns, ref, outsider, "")
 	if err != nil || user != "" {
-		t.Fatalf("Remote: %q, %v (--default-service-account names one of this cluster, not the remote one)", user, err)
+		t.Fatalf("Remote: %q, %v, want the kubeconfig's own user", user, err)
 	}
 	err = c.Create(t.Context(), cm.DeepCopy())
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "system:serviceaccount:"+ns+":outsider") {
@@ -151,6 +151,12 @@ func TestRemoteClientActsAsTheKubeconfigUser(t *testing.T) {
 	}
 	if msg := explainForbidden(err, actor{user: user, kubeconfig: ref.Name}).Error(); !strings.Contains(msg, "in the cluster of the kubeconfig in secret 'remote'") {
 		t.Errorf("explained: %s", msg)
+	}
+
+	// --default-service-account applies in the remote cluster too, as in Flux (lockdown).
+	locked := NewClients(env.Config, scheme(t), nil, "tenant")
+	if _, user, err := locked.Remote(ns, ref, map[string][]byte{"value": adminKubeconfig}, ""); err != nil || user != "system:serviceaccount:"+ns+":tenant" {
+		t.Errorf("Remote under --default-service-account: %q, %v", user, err)
 	}
 
 	// The administrator itself may, and the client is kept for the same kubeconfig and user.
