@@ -2,8 +2,10 @@ package kustomization
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +25,7 @@ import (
 
 // applier is the apply.Manager of obj, reading health by the compiled spec.healthCheckExprs
 // health (nil: kstatus only): on this cluster as the user it impersonates, or on the cluster
-// of spec.kubeConfig. It returns who applies, for explainForbidden.
+// of spec.kubeConfig. It returns who applies, for explain.
 func (r *Reconciler) applier(ctx context.Context, obj *kustomizev1.Kustomization, health apply.HealthFunc) (*apply.Manager, actor, error) {
 	opts := apply.Options{Force: obj.Spec.Force, PollInterval: r.HealthPollInterval, Cache: r.Cache, Health: health}
 	owner := apply.Owner{Name: obj.Name, Namespace: obj.Namespace}
@@ -62,14 +64,14 @@ func (r *Reconciler) apply(ctx context.Context, obj *kustomizev1.Kustomization, 
 	changes, err := m.Apply(ctx, objs)
 	if err != nil {
 		setInventory(obj, union(old, appliedEntries(changes, objs)))
-		return nil, status.Fail("", meta.ReconciliationFailedReason, explainForbidden(err, who))
+		return nil, status.Fail("", meta.ReconciliationFailedReason, explain(err, who))
 	}
 	current := apply.InventoryOf(objs)
 	if obj.Spec.Prune {
 		pruned, err := m.Prune(ctx, old, current)
 		if err != nil {
 			setInventory(obj, union(old, current))
-			return nil, status.Fail("", kustomizev1.PruneFailedReason, explainForbidden(err, who))
+			return nil, status.Fail("", kustomizev1.PruneFailedReason, explain(err, who))
 		}
 		changes.Entries = append(changes.Entries, pruned.Entries...)
 	}
@@ -161,7 +163,7 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 	deleted, err := m.Prune(ctx, inventoryEntries(obj), nil)
 	if err != nil {
 		log.FromContext(ctx).Error(err, "pruning the objects of a deleted Kustomization; retrying")
-		return explainForbidden(err, who)
+		return explain(err, who)
 	}
 	if policy != kustomizev1.DeletionPolicyWaitForTermination {
 		return nil
@@ -181,8 +183,21 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 	return nil
 }
 
-// explainForbidden adds to a refusal of the API server who was refused and how to allow it.
-func explainForbidden(err error, who actor) error {
+// explain adds to a refusal of the API server who was refused and how to allow it, and to a
+// remote cluster that cannot be reached or trusted which kubeconfig names it.
+func explain(err error, who actor) error {
+	if who.kubeconfig != "" && !apierrors.IsForbidden(err) {
+		var unknownCA x509.UnknownAuthorityError
+		var hostname x509.HostnameError
+		var netErr net.Error
+		switch {
+		case errors.As(err, &unknownCA), errors.As(err, &hostname):
+			return fmt.Errorf("%w (the remote cluster's certificate does not match the kubeconfig in secret '%s': fix its certificate-authority-data or server)", err, who.kubeconfig)
+		case errors.As(err, &netErr):
+			return fmt.Errorf("%w (the cluster of the kubeconfig in secret '%s' cannot be reached: check its server address, and that the controller's network reaches it)", err, who.kubeconfig)
+		}
+		return err
+	}
 	if !apierrors.IsForbidden(err) {
 		return err
 	}

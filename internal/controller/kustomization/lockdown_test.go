@@ -82,7 +82,7 @@ func TestLockdownImpersonatesTheDefaultServiceAccount(t *testing.T) {
 				t.Fatalf("err = %v, want Forbidden for %s", err, tc.wantUser)
 			}
 			if !tc.allowed {
-				explained := explainForbidden(err, actor{user: user}).Error()
+				explained := explain(err, actor{user: user}).Error()
 				if !strings.Contains(explained, tc.wantUser) || !strings.Contains(explained, "Role or ClusterRole binding") {
 					t.Errorf("explained: %s", explained)
 				}

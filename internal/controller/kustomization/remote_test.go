@@ -1,9 +1,18 @@
 package kustomization
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -136,7 +145,7 @@ func TestRemoteClientActsAsTheKubeconfigUser(t *testing.T) {
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "system:serviceaccount:"+ns+":outsider") {
 		t.Fatalf("create as the kubeconfig's user: %v, want forbidden for the outsider", err)
 	}
-	if msg := explainForbidden(err, actor{kubeconfig: ref.Name}).Error(); !strings.Contains(msg, "the user of the kubeconfig in secret 'remote'") || strings.Contains(msg, token) {
+	if msg := explain(err, actor{kubeconfig: ref.Name}).Error(); !strings.Contains(msg, "the user of the kubeconfig in secret 'remote'") || strings.Contains(msg, token) {
 		t.Errorf("explained: %s", msg)
 	}
 
@@ -149,7 +158,7 @@ func TestRemoteClientActsAsTheKubeconfigUser(t *testing.T) {
 	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), user) {
 		t.Fatalf("create impersonating: %v, want forbidden for %s", err, user)
 	}
-	if msg := explainForbidden(err, actor{user: user, kubeconfig: ref.Name}).Error(); !strings.Contains(msg, "in the cluster of the kubeconfig in secret 'remote'") {
+	if msg := explain(err, actor{user: user, kubeconfig: ref.Name}).Error(); !strings.Contains(msg, "in the cluster of the kubeconfig in secret 'remote'") {
 		t.Errorf("explained: %s", msg)
 	}
 
@@ -202,4 +211,61 @@ func FuzzRemoteConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A remote cluster that does not answer, or whose certificate the kubeconfig does not trust,
+// fails with what to check in which secret, not only a dial or x509 error.
+func TestRemoteFaults(t *testing.T) {
+	env := testenv.Get(t)
+	clients := NewClients(env.Config, scheme(t), nil, "")
+	ref := &meta.SecretKeyReference{Name: "remote"}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "remote"}}
+	closed := func() string { // a loopback port nothing listens on
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return "https://" + l.Addr().String()
+	}()
+	for _, tc := range []struct {
+		name, server string
+		ca           []byte
+		want         string
+	}{
+		{"nothing listens", closed, env.Config.CAData, "cannot be reached: check its server address"},
+		{"another CA", env.Config.Host, otherCA(t), "certificate does not match the kubeconfig in secret 'remote'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := map[string][]byte{"value": kubeconfig(t, tc.server, tc.ca, &clientcmdapi.AuthInfo{Token: secretToken}, nil)}
+			c, _, err := clients.Remote("default", ref, data, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Create(t.Context(), cm.DeepCopy())
+			if err == nil {
+				t.Fatal("created")
+			}
+			msg := explain(err, actor{kubeconfig: ref.Name}).Error()
+			if !strings.Contains(msg, tc.want) || strings.Contains(msg, secretToken) {
+				t.Errorf("explained: %s", msg)
+			}
+		})
+	}
+}
+
+// otherCA is the PEM of a CA that signed nothing the test API server serves.
+func otherCA(t *testing.T) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "another CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
