@@ -176,6 +176,14 @@ func TestRemoteClientActsAsTheKubeconfigUser(t *testing.T) {
 	if err := c.Create(t.Context(), cm.DeepCopy()); err != nil {
 		t.Fatalf("create as the administrator: %v", err)
 	}
+	// The controller's rate limits, not client-go's 5 requests a second.
+	cfg, err := clients.restConfig(ref.Name, adminKubeconfig, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.QPS != env.Config.QPS || cfg.Burst != env.Config.Burst || cfg.QPS <= 5 {
+		t.Errorf("remote QPS %v burst %v, want the controller's %v and %v", cfg.QPS, cfg.Burst, env.Config.QPS, env.Config.Burst)
+	}
 	again, _, _ := clients.Remote(ns, ref, map[string][]byte{"value": adminKubeconfig}, "")
 	if again != c {
 		t.Error("a second client for the same kubeconfig and user")
