@@ -87,7 +87,38 @@ func healthChecker(obj *kustomizev1.Kustomization) (apply.HealthFunc, error) {
 	}, nil
 }
 
+// compiledHealth keeps the programs of the expressions compiled so far, by their source:
+// healthChecker runs at every reconcile, and compiling costs far more than evaluating. The
+// sources are users', so the cache is bounded: it starts over past maxCompiledHealth.
+var compiledHealth = struct {
+	sync.Mutex
+	progs map[string]cel.Program
+}{progs: map[string]cel.Program{}}
+
+const maxCompiledHealth = 1000
+
+// compileHealthExpr is the program of source, compiled in env or kept from an earlier call.
 func compileHealthExpr(env *cel.Env, source string) (cel.Program, error) {
+	compiledHealth.Lock()
+	prog, ok := compiledHealth.progs[source]
+	compiledHealth.Unlock()
+	if ok {
+		return prog, nil
+	}
+	prog, err := compileHealth(env, source)
+	if err != nil {
+		return nil, err
+	}
+	compiledHealth.Lock()
+	if len(compiledHealth.progs) >= maxCompiledHealth {
+		clear(compiledHealth.progs)
+	}
+	compiledHealth.progs[source] = prog
+	compiledHealth.Unlock()
+	return prog, nil
+}
+
+func compileHealth(env *cel.Env, source string) (cel.Program, error) {
 	ast, issues := env.Compile(source)
 	if issues != nil && issues.Err() != nil {
 		var msgs []string
