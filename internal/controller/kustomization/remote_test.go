@@ -45,6 +45,18 @@ func kubeconfig(t testing.TB, server string, caData []byte, auth *clientcmdapi.A
 	return data
 }
 
+// aliasBomb expands to 9^9 strings: read whole, it would take the controller's memory.
+const aliasBomb = `a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+`
+
 // A tenant's kubeconfig is read with the controller's privileges: what would run a program,
 // read the controller's files or skip the remote cluster's certificate is refused, with a
 // message that names the field and never a credential.
@@ -68,6 +80,7 @@ func TestRemoteConfigRefuses(t *testing.T) {
 		{"context of an unknown cluster", kubeconfig(t, "https://remote:6443", []byte("ca"), token, func(c *clientcmdapi.Config) { c.Contexts["remote"].Cluster = "gone" }), "does not define"},
 		{"no server", kubeconfig(t, "", []byte("ca"), token, nil), "not usable"},
 		{"not a kubeconfig", []byte("token: " + secretToken + "\n\t- ["), "cannot be read"},
+		{"an alias bomb", []byte(aliasBomb), "excessive aliasing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := remoteConfig("remote-kubeconfig", tc.data)
