@@ -186,19 +186,10 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 // explain adds to a refusal of the API server who was refused and how to allow it, and to a
 // remote cluster that cannot be reached or trusted which kubeconfig names it.
 func explain(err error, who actor) error {
-	if who.kubeconfig != "" && !apierrors.IsForbidden(err) {
-		var unknownCA x509.UnknownAuthorityError
-		var hostname x509.HostnameError
-		var netErr net.Error
-		switch {
-		case errors.As(err, &unknownCA), errors.As(err, &hostname):
-			return fmt.Errorf("%w (the remote cluster's certificate does not match the kubeconfig in secret '%s': fix its certificate-authority-data or server)", err, who.kubeconfig)
-		case errors.As(err, &netErr):
-			return fmt.Errorf("%w (the cluster of the kubeconfig in secret '%s' cannot be reached: check its server address, and that the controller's network reaches it)", err, who.kubeconfig)
-		}
-		return err
-	}
 	if !apierrors.IsForbidden(err) {
+		if who.kubeconfig != "" {
+			return explainRemote(err, who.kubeconfig)
+		}
 		return err
 	}
 	switch {
@@ -211,6 +202,20 @@ func explain(err error, who actor) error {
 		return fmt.Errorf("%w (the controller's own service account is refused: grant it the permission in its ClusterRole)", err)
 	}
 	return fmt.Errorf("%w (applied as '%s', spec.serviceAccountName or --default-service-account: grant it a Role or ClusterRole binding with the permission)", err, who.user)
+}
+
+// explainRemote says which kubeconfig to fix when its cluster cannot be reached or trusted.
+func explainRemote(err error, secret string) error {
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &hostname):
+		return fmt.Errorf("%w (the remote cluster's certificate does not match the kubeconfig in secret '%s': fix its certificate-authority-data or server)", err, secret)
+	case errors.As(err, &netErr):
+		return fmt.Errorf("%w (the cluster of the kubeconfig in secret '%s' cannot be reached: check its server address, and that the controller's network reaches it)", err, secret)
+	}
+	return err
 }
 
 func inventoryEntries(obj *kustomizev1.Kustomization) []apply.InventoryEntry {

@@ -36,13 +36,7 @@ func NewClients(config *rest.Config, scheme *runtime.Scheme, mapper apimeta.REST
 // For returns the client a Kustomization of namespace applies with when it names
 // serviceAccount ("" for none), and the user it acts as ("" for the controller).
 func (c *Clients) For(namespace, serviceAccount string) (client.Client, string, error) {
-	if serviceAccount == "" {
-		serviceAccount = c.defaultServiceAccount
-	}
-	user := ""
-	if serviceAccount != "" {
-		user = fmt.Sprintf("system:serviceaccount:%s:%s", namespace, serviceAccount)
-	}
+	user := c.impersonated(namespace, serviceAccount)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cl, ok := c.byUser[user]; ok {
@@ -58,6 +52,18 @@ func (c *Clients) For(namespace, serviceAccount string) (client.Client, string, 
 	}
 	c.byUser[user] = cl
 	return cl, user, nil
+}
+
+// impersonated is the user a Kustomization of namespace acts as: serviceAccount, else
+// --default-service-account, of that namespace; "" for none.
+func (c *Clients) impersonated(namespace, serviceAccount string) string {
+	if serviceAccount == "" {
+		serviceAccount = c.defaultServiceAccount
+	}
+	if serviceAccount == "" {
+		return ""
+	}
+	return fmt.Sprintf("system:serviceaccount:%s:%s", namespace, serviceAccount)
 }
 
 func describeUser(user string) string {

@@ -30,13 +30,7 @@ func (c *Clients) Remote(namespace string, ref *meta.SecretKeyReference, data ma
 	if err != nil {
 		return nil, "", err
 	}
-	if serviceAccount == "" {
-		serviceAccount = c.defaultServiceAccount
-	}
-	user := ""
-	if serviceAccount != "" {
-		user = fmt.Sprintf("system:serviceaccount:%s:%s", namespace, serviceAccount)
-	}
+	user := c.impersonated(namespace, serviceAccount)
 	sum := sha256.Sum256(raw)
 	key := string(sum[:]) + "\x00" + user
 	c.mu.Lock()
