@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -30,7 +31,8 @@ type Spec struct {
 	// Decryption reads IdentitySecret in the sops.azure-kv format, and applies
 	// --default-decryption-service-account.
 	Decryption bool
-	// CertSecretRef names a secret whose ca.crt the connection trusts, besides the system's.
+	// CertSecretRef names a secret whose ca.crt the connection trusts, besides the system's,
+	// and whose tls.crt and tls.key it presents to servers that ask for a client certificate.
 	CertSecretRef string
 	// ProxySecretRef names a secret with the proxy to reach the service (and Entra ID) through.
 	ProxySecretRef string
@@ -72,10 +74,14 @@ func (r *Resolver) Connect(ctx context.Context, spec Spec) (Connection, error) {
 		if err != nil {
 			return Connection{}, err
 		}
-		if len(data["ca.crt"]) == 0 {
-			return Connection{}, fmt.Errorf("TLS secret '%s' has no 'ca.crt' key: add the CA certificate that signs the server's certificate", spec.CertSecretRef)
+		ca, cert, err := TLSFromSecret(spec.CertSecretRef, data)
+		if err != nil {
+			return Connection{}, err
 		}
-		t.ExtraCAs = append(append([]byte(nil), t.ExtraCAs...), data["ca.crt"]...)
+		if len(ca) > 0 {
+			t.ExtraCAs = append(append([]byte(nil), t.ExtraCAs...), ca...)
+		}
+		t.ClientCert = cert
 	}
 	if spec.ProxySecretRef != "" {
 		data, err := r.Secret(ctx, spec.Namespace, spec.ProxySecretRef)
@@ -107,6 +113,30 @@ func (r *Resolver) Credential(ctx context.Context, spec Spec, conn Connection) (
 		return nil, err
 	}
 	return r.entra.Credential(id, &entra.CredentialOptions{Proxy: conn.Proxy})
+}
+
+// TLSFromSecret reads a certSecretRef as Flux does: a CA bundle to trust (ca.crt), a client
+// certificate and its key (tls.crt and tls.key, which come together), or both; a secret of type
+// kubernetes.io/tls has the same keys. Errors name the secret and its keys, never what they hold.
+func TLSFromSecret(name string, data map[string][]byte) (ca []byte, cert *tls.Certificate, err error) {
+	ca, crt, key := data["ca.crt"], data["tls.crt"], data["tls.key"]
+	switch {
+	case len(crt) > 0 && len(key) == 0:
+		return nil, nil, fmt.Errorf("TLS secret '%s' has 'tls.crt' but no 'tls.key': add the client certificate's private key, or remove tls.crt", name)
+	case len(key) > 0 && len(crt) == 0:
+		return nil, nil, fmt.Errorf("TLS secret '%s' has 'tls.key' but no 'tls.crt': add the client certificate, or remove tls.key", name)
+	case len(crt) == 0 && len(ca) == 0:
+		return nil, nil, fmt.Errorf("TLS secret '%s' has neither 'ca.crt' nor 'tls.crt' and 'tls.key': add the CA certificate that signs the server's certificate, or a client certificate and its key", name)
+	case len(crt) > 0:
+		pair, err := tls.X509KeyPair(crt, key)
+		if err != nil {
+			// crypto/tls says what is wrong with the PEM (no block, a key that does not
+			// match), never what it holds.
+			return nil, nil, fmt.Errorf("TLS secret '%s': 'tls.crt' and 'tls.key' are not a PEM certificate and its private key: %w", name, err)
+		}
+		cert = &pair
+	}
+	return ca, cert, nil
 }
 
 // Secret reads a secret of namespace. A missing secret is an error that says what to create.

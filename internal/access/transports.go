@@ -2,6 +2,8 @@ package access
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/binary"
 	"net/http"
 	"sync"
 
@@ -12,7 +14,8 @@ import (
 // proxy settings, and an evicted transport only costs new connections.
 const maxTransports = 64
 
-// transportCache shares one HTTP transport among the objects with the same CA and proxy, so
+// transportCache shares one HTTP transport among the objects with the same CA, client
+// certificate and proxy, so
 // that reconciles reuse connections instead of opening (and leaving idle) new ones each time.
 type transportCache struct {
 	mu sync.Mutex
@@ -40,14 +43,31 @@ func (c *transportCache) get(o *transport.Options) (*http.Transport, error) {
 	return t, nil
 }
 
-// transportKey covers what differs between objects: the extra CAs and the proxy. The rest of
-// the options is the controller's, the same for every object.
+// transportKey covers what differs between objects: the extra CAs, the client certificate
+// and its key, and the proxy. The rest of the options is the controller's, the same for every
+// object. The key is a digest: no secret is kept in it.
 func transportKey(o *transport.Options) [32]byte {
 	h := sha256.New()
-	h.Write(o.ExtraCAs)
-	h.Write([]byte{0})
+	field := func(b []byte) {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	field(o.ExtraCAs)
+	if c := o.ClientCert; c != nil {
+		field(binary.BigEndian.AppendUint64(nil, uint64(len(c.Certificate))))
+		for _, der := range c.Certificate {
+			field(der)
+		}
+		// A certificate is public: the private key is what entitles an object to the
+		// connections made with it.
+		key, _ := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+		field(key)
+	}
+	field(nil)
 	if o.Proxy != nil {
-		h.Write([]byte(o.Proxy.String()))
+		field([]byte(o.Proxy.String()))
 	}
 	var key [32]byte
 	h.Sum(key[:0])

@@ -21,6 +21,7 @@ import (
 	notificationv1 "github.com/azimuth-gitops/azimuth/api/notification/v1beta3"
 	"github.com/azimuth-gitops/azimuth/internal/access"
 	"github.com/azimuth-gitops/azimuth/internal/clip"
+	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
 // Options configure a Dispatcher. The zero value takes the defaults.
@@ -388,7 +389,11 @@ func (d *Dispatcher) attempt(ctx context.Context, dl delivery) (typ string, mask
 func (d *Dispatcher) fail(a *notificationv1.Alert, e *Event, typ string, err error) {
 	d.metrics.failed.WithLabelValues(typ).Inc()
 	d.log.Error(err, "failed to send notification", "alert", a.Namespace+"/"+a.Name, "object", objectString(e))
-	d.warn(a, notificationv1.NotificationDispatchFailedReason, fmt.Sprintf("failed to send notification for %s: %s", objectString(e), err))
+	msg := fmt.Sprintf("failed to send notification for %s: %s", objectString(e), err)
+	if hint := transport.TLSHint(err); hint != "" {
+		msg += ": " + hint
+	}
+	d.warn(a, notificationv1.NotificationDispatchFailedReason, msg)
 }
 
 func (d *Dispatcher) warn(a *notificationv1.Alert, reason, message string) {

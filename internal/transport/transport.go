@@ -21,6 +21,9 @@ type Options struct {
 	// ExtraCAs are PEM certificates trusted on top of RootCAs (or the system pool), such as an
 	// object's certSecretRef ca.crt. Default: none.
 	ExtraCAs []byte
+	// ClientCert is presented to servers that ask for a client certificate (mutual TLS), such
+	// as an object's certSecretRef tls.crt and tls.key. Default: none.
+	ClientCert *tls.Certificate
 	// Proxy sends HTTP requests through this proxy, ignoring HTTP_PROXY, HTTPS_PROXY and NO_PROXY.
 	// Default: the environment's proxy settings.
 	Proxy *url.URL
@@ -67,7 +70,11 @@ func (o *Options) TLSConfig(serverName string) (*tls.Config, error) {
 			return nil, fmt.Errorf("the extra CA bundle holds no PEM certificate")
 		}
 	}
-	return &tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12}, nil
+	c := &tls.Config{RootCAs: pool, ServerName: serverName, MinVersion: tls.VersionTLS12}
+	if o.ClientCert != nil {
+		c.Certificates = []tls.Certificate{*o.ClientCert}
+	}
+	return c, nil
 }
 
 // New returns an HTTP transport that dials through the connect-to map, trusts the configured

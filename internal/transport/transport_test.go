@@ -2,9 +2,17 @@ package transport
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
+	"log"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // tlsServer starts an HTTPS server and returns it with a pool trusting it. httptest's
@@ -147,5 +156,104 @@ func TestProxyFromSecretErrorsNameTheKeyNotTheValue(t *testing.T) {
 	u, err := ProxyFromSecret("p", map[string][]byte{"address": []byte("http://proxy.example.com:3128")})
 	if err != nil || u.String() != (&url.URL{Scheme: "http", Host: "proxy.example.com:3128"}).String() {
 		t.Fatalf("ProxyFromSecret = %v, %v", u, err)
+	}
+}
+
+// A client certificate is presented to a server that asks for one, and a server that requires
+// one refuses a client without it.
+func TestClientCertificate(t *testing.T) {
+	clientCA, client := clientPair(t)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, r.TLS.PeerCertificates[0].Subject.CommonName)
+	}))
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCA}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	rule, _ := ParseConnectTo("example.com:443:" + srv.Listener.Addr().String())
+
+	with, err := NewClient(&Options{ConnectTo: ConnectTo{rule}, RootCAs: roots, ClientCert: &client}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := with.Get("https://example.com/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(body) != "tenant-a" {
+		t.Fatalf("the server saw %q, want the client certificate's name", body)
+	}
+
+	without, _ := NewClient(&Options{ConnectTo: ConnectTo{rule}, RootCAs: roots}, 0)
+	if _, err := without.Get("https://example.com/"); err == nil {
+		t.Fatal("a server that requires a client certificate accepted a client without one")
+	}
+}
+
+// clientPair makes a CA and a client certificate it issues, for the name tenant-a.
+func clientPair(t *testing.T) (*x509.CertPool, tls.Certificate) {
+	t.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "tenant-a"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, key.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(ca)
+	return pool, tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// A handshake that a certSecretRef can fix gets a hint that names what to put in it; other
+// failures get none.
+func TestTLSHint(t *testing.T) {
+	clientCA, client := clientPair(t)
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCA}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	rule, _ := ParseConnectTo("example.com:443:" + srv.Listener.Addr().String())
+	_, stranger := clientPair(t) // issued by another CA
+	for name, c := range map[string]struct {
+		opts Options
+		want string
+	}{
+		"an untrusted server":          {Options{ConnectTo: ConnectTo{rule}}, "'ca.crt'"},
+		"no client certificate":        {Options{ConnectTo: ConnectTo{rule}, RootCAs: roots}, "'tls.crt' and 'tls.key'"},
+		"a certificate of another CA":  {Options{ConnectTo: ConnectTo{rule}, RootCAs: roots, ClientCert: &stranger}, "refused the client certificate"},
+		"the right client certificate": {Options{ConnectTo: ConnectTo{rule}, RootCAs: roots, ClientCert: &client}, ""},
+	} {
+		client, _ := NewClient(&c.opts, 0)
+		resp, err := client.Get("https://example.com/")
+		if err == nil {
+			resp.Body.Close()
+		}
+		if hint := TLSHint(err); c.want == "" && hint != "" || !strings.Contains(hint, c.want) {
+			t.Errorf("%s: %v: hint %q, want one saying %q", name, err, hint, c.want)
+		}
+	}
+	if TLSHint(errors.New("connection refused")) != "" {
+		t.Error("a failure that is no TLS one got a hint")
 	}
 }

@@ -38,7 +38,8 @@ type ProviderSpec struct {
 	SecretRef *meta.LocalObjectReference `json:"secretRef,omitempty"`
 
 	// CertSecretRef names a secret of the Provider's namespace whose ca.crt the endpoint's
-	// certificate is verified with, besides the system's.
+	// certificate is verified with, besides the system's, and whose tls.crt and tls.key are
+	// the client certificate presented to an endpoint that asks for one.
 	// +optional
 	CertSecretRef *meta.LocalObjectReference `json:"certSecretRef,omitempty"`
 

@@ -83,7 +83,8 @@ type BucketSpec struct {
 	ServiceAccountName string `json:"serviceAccountName,omitempty"`
 
 	// CertSecretRef names a Secret whose `ca.crt` is trusted, besides the system's, to reach the
-	// endpoint (a private endpoint behind a TLS-inspecting proxy, for example).
+	// endpoint (a private endpoint behind a TLS-inspecting proxy, for example), and whose
+	// `tls.crt` and `tls.key` are the client certificate presented to an endpoint that asks.
 	// +optional
 	CertSecretRef *meta.LocalObjectReference `json:"certSecretRef,omitempty"`
 

@@ -28,6 +28,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
 	"github.com/azimuth-gitops/azimuth/internal/oci"
 	"github.com/azimuth-gitops/azimuth/internal/tagstore"
+	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
 // latestTagsCount is how many tags status.lastScanResult.latestTags shows, as in Flux.
@@ -121,6 +122,9 @@ func compileExclusions(patterns []string) ([]*regexp.Regexp, error) {
 func listError(access *oci.Access, repo name.Repository, err error) error {
 	if refusal, ok := access.Refusal(repo, err); ok {
 		return status.Fail("", imagev1.AuthenticationFailedReason, refusal)
+	}
+	if hint := transport.TLSHint(err); hint != "" {
+		err = fmt.Errorf("%w: %s", err, hint)
 	}
 	return status.Fail("", imagev1.ReadOperationFailedReason, fmt.Errorf("failed to list the tags of %s: %w", repo, err))
 }

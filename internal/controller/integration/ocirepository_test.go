@@ -34,6 +34,7 @@ func ociRepositoryCases() []testCase {
 		{"Delete", testOCIDelete},
 		{"Suspend", testOCISuspend},
 		{"TLS", testOCITLS},
+		{"MutualTLS", testOCIMutualTLS},
 		{"PullSecret", testOCIPullSecret},
 	}
 }
@@ -402,8 +403,31 @@ func testOCITLS(t *testing.T, h *harness) {
 	expectFiles(t, untar(t, fetchArtifact(t, trusting.Status.Artifact)), files)
 
 	h.waitFor(t, untrusting, "the pull fails", is(untrusting, meta.ReadyCondition, metav1.ConditionFalse, sourcev1.OCIPullFailedReason))
-	if msg := condition(untrusting, meta.ReadyCondition).Message; !strings.Contains(msg, "certificate") {
-		t.Errorf("Ready message %q does not name the certificate problem", msg)
+	if msg := condition(untrusting, meta.ReadyCondition).Message; !strings.Contains(msg, "add that CA to 'ca.crt'") {
+		t.Errorf("Ready message %q does not say where the registry's CA goes", msg)
+	}
+}
+
+// A registry that requires a client certificate is reached with the one in spec.certSecretRef
+// (tls.crt and tls.key, with the registry's CA in ca.crt), and refuses an object without it.
+func testOCIMutualTLS(t *testing.T, h *harness) {
+	ns := h.namespace(t)
+	files := map[string]string{"app.yaml": "kind: ConfigMap\n"}
+	d := pushArtifact(t, h.reg.open+"/"+ns+"/app:v1", nil, contentLayer(t, files))
+	h.create(t, h.reg.clientSecret(ns, "client-tls"), h.reg.caSecret(ns, "registry-ca"))
+	spec := sourcev1.OCIRepositorySpec{URL: "oci://" + mutualHost + "/" + ns + "/app", Reference: &sourcev1.OCIRepositoryRef{Tag: "v1"}}
+	withCert := ociRepository(ns, "with-cert", spec)
+	withCert.Spec.CertSecretRef = &meta.LocalObjectReference{Name: "client-tls"}
+	caOnly := ociRepository(ns, "ca-only", spec)
+	caOnly.Spec.CertSecretRef = &meta.LocalObjectReference{Name: "registry-ca"}
+	h.create(t, withCert, caOnly)
+
+	h.waitFor(t, withCert, "Ready", ready(withCert))
+	expectRevision(t, withCert, "v1@"+d.String())
+	expectFiles(t, untar(t, fetchArtifact(t, withCert.Status.Artifact)), files)
+	h.waitFor(t, caOnly, "the pull fails", is(caOnly, meta.ReadyCondition, metav1.ConditionFalse, sourcev1.OCIPullFailedReason))
+	if msg := condition(caOnly, meta.ReadyCondition).Message; !strings.Contains(msg, "'tls.crt' and 'tls.key'") {
+		t.Errorf("Ready message %q does not say where the client certificate goes", msg)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
@@ -28,6 +30,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
 	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
@@ -43,6 +46,9 @@ const (
 // covers (*.example.com), and the manager's connect-to map sends it to the listener.
 const secureHost = "registry.example.com"
 
+// mutualHost is the name of the TLS registry that also requires a client certificate.
+const mutualHost = "mtls.example.com"
+
 // registries serves one in-memory registry three ways. Tests push through open; objects read
 // through whichever server the case is about, and see the same repositories.
 type registries struct {
@@ -55,6 +61,10 @@ type registries struct {
 	// secure is served over TLS as secureHost, by a certificate that caPEM signs.
 	secureAddr string
 	caPEM      []byte
+	// mutual is served over TLS as mutualHost, by the same certificate, to clients that
+	// present a certificate clientCA issued: clientCert and clientKey, in PEM.
+	mutualAddr            string
+	clientCert, clientKey []byte
 }
 
 func startRegistries(t *testing.T) *registries {
@@ -65,22 +75,35 @@ func startRegistries(t *testing.T) *registries {
 	open := httptest.NewUnstartedServer(handler)
 	private := httptest.NewUnstartedServer(basicAuth(r.user, r.password, handler))
 	secure := httptest.NewUnstartedServer(handler)
-	for _, s := range []*httptest.Server{open, private, secure} {
+	mutual := httptest.NewUnstartedServer(handler)
+	for _, s := range []*httptest.Server{open, private, secure, mutual} {
 		s.Config.ErrorLog = quiet // a refused TLS handshake is a case, not noise
 		t.Cleanup(s.Close)
 	}
+	clientCA := azuretest.NewCA("registry clients", nil)
+	client := azuretest.NewKeyPair("tenant", &clientCA)
+	r.clientCert, r.clientKey = client.CertPEM(), client.KeyPEM()
+	clientCAs := x509.NewCertPool()
+	clientCAs.AddCert(clientCA.Cert)
+	mutual.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clientCAs}
 	open.Start()
 	private.Start()
 	secure.StartTLS()
+	mutual.StartTLS()
 	r.open, r.private, r.secureAddr = open.Listener.Addr().String(), private.Listener.Addr().String(), secure.Listener.Addr().String()
+	r.mutualAddr = mutual.Listener.Addr().String()
 	r.caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: secure.Certificate().Raw})
 	return r
 }
 
-// connectTo sends secureHost's HTTPS port to the TLS listener.
+// connectTo sends secureHost's and mutualHost's HTTPS ports to their TLS listeners.
 func (r *registries) connectTo() transport.ConnectTo {
 	_, port, _ := net.SplitHostPort(r.secureAddr)
-	return transport.ConnectTo{{Host: secureHost, Port: "443", Addr: "127.0.0.1", AddrPort: port}}
+	_, mutualPort, _ := net.SplitHostPort(r.mutualAddr)
+	return transport.ConnectTo{
+		{Host: secureHost, Port: "443", Addr: "127.0.0.1", AddrPort: port},
+		{Host: mutualHost, Port: "443", Addr: "127.0.0.1", AddrPort: mutualPort},
+	}
 }
 
 // pullSecret is a kubernetes.io/dockerconfigjson Secret for the private registry.
@@ -99,6 +122,16 @@ func (r *registries) caSecret(namespace, name string) *corev1.Secret {
 	return &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
 		Data:       map[string][]byte{"ca.crt": r.caPEM},
+	}
+}
+
+// clientSecret is a kubernetes.io/tls Secret with the client certificate the mutual registry
+// accepts, and the registry's CA under ca.crt, as spec.certSecretRef holds them for mutual TLS.
+func (r *registries) clientSecret(namespace, name string) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{"ca.crt": r.caPEM, corev1.TLSCertKey: r.clientCert, corev1.TLSPrivateKeyKey: r.clientKey},
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
 	"github.com/azimuth-gitops/azimuth/internal/tags"
+	"github.com/azimuth-gitops/azimuth/internal/transport"
 )
 
 // parseRepository reads spec.url, oci://HOST/PATH.
@@ -43,6 +44,9 @@ func refSpec(ref *sourcev1.OCIRepositoryRef) tags.RefSpec {
 func (r *Reconciler) fetchError(p *plan, repo name.Repository, err error) error {
 	if refusal, ok := p.access.Refusal(repo, err); ok {
 		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, refusal)
+	}
+	if hint := transport.TLSHint(err); hint != "" {
+		err = fmt.Errorf("%w: %s", err, hint)
 	}
 	return status.Fail(sourcev1.FetchFailedCondition, sourcev1.OCIPullFailedReason, fmt.Errorf("failed to pull %s: %w", repo, err))
 }
