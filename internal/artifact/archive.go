@@ -5,6 +5,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
@@ -12,19 +14,43 @@ import (
 )
 
 // Ignore decides which files an artifact leaves out, with .gitignore syntax (spec.ignore).
-type Ignore struct{ matcher gitignore.Matcher }
+type Ignore struct {
+	patterns []gitignore.Pattern
+	matcher  gitignore.Matcher
+	// nested names the ignore file that ArchiveFS reads in each directory it enters, whose
+	// patterns apply below that directory (Flux's .sourceignore in subdirectories).
+	nested string
+}
 
 // ParseIgnore reads .gitignore-style patterns, one a line; blank lines and comments are skipped.
 func ParseIgnore(patterns string) Ignore {
-	var ps []gitignore.Pattern
+	return Ignore{}.with(patterns, "")
+}
+
+// WithNested returns i that also reads the file name in every directory ArchiveFS enters,
+// below the root, as .gitignore files are read: its patterns are relative to its directory,
+// apply only below it, and take precedence over those read before.
+func (i Ignore) WithNested(name string) Ignore {
+	i.nested = name
+	return i
+}
+
+// with returns i with patterns added, relative to dir ("" for the root).
+func (i Ignore) with(patterns, dir string) Ignore {
+	var domain []string
+	if dir != "" {
+		domain = strings.Split(dir, "/")
+	}
+	ps := slices.Clone(i.patterns)
 	for _, line := range strings.Split(patterns, "\n") {
 		line = strings.TrimRight(line, "\r")
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		ps = append(ps, gitignore.ParsePattern(line, nil))
+		ps = append(ps, gitignore.ParsePattern(line, domain))
 	}
-	return Ignore{matcher: gitignore.NewMatcher(ps)}
+	i.patterns, i.matcher = ps, gitignore.NewMatcher(ps)
+	return i
 }
 
 func (i Ignore) match(rel string, dir bool) bool {
@@ -52,6 +78,11 @@ func ArchiveFS(w io.Writer, fsys fs.FS, ignore Ignore) error {
 				return fs.SkipDir
 			}
 			return nil
+		}
+		if d.IsDir() && ignore.nested != "" {
+			if data, err := fs.ReadFile(fsys, path.Join(rel, ignore.nested)); err == nil {
+				ignore = ignore.with(string(data), rel)
+			}
 		}
 		if !d.IsDir() && !d.Type().IsRegular() {
 			return nil // symlinks and devices never enter an artifact

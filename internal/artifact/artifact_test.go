@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 )
 
@@ -75,6 +76,40 @@ func TestArchiveIsReproducibleAndHonoursIgnore(t *testing.T) {
 	got := strings.Join(listTar(t, a.Bytes()), " ")
 	if want := "README.md deploy/ deploy/app.yaml"; got != want {
 		t.Fatalf("entries = %q, want %q", got, want)
+	}
+}
+
+// A nested ignore file applies below its directory, relative to it, after the patterns read
+// before it: it may take back a file the root's patterns leave out, and it never reaches a
+// sibling directory.
+func TestArchiveNestedIgnore(t *testing.T) {
+	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s), Mode: 0o644} }
+	tree := fstest.MapFS{
+		"README.md":                file("root"),
+		"apps/.sourceignore":       file("/local.yaml\nsecret.yaml\n!NOTES.md\n"),
+		"apps/NOTES.md":            file("kept by apps/.sourceignore"),
+		"apps/local.yaml":          file("anchored to apps/"),
+		"apps/web/local.yaml":      file("not anchored here"),
+		"apps/web/secret.yaml":     file("left out below apps/"),
+		"apps/web/deployment.yaml": file("kind: Deployment"),
+		"infra/secret.yaml":        file("apps/' rules stop at apps/"),
+		"infra/README.md":          file("the root's rule"),
+	}
+	var buf bytes.Buffer
+	if err := ArchiveFS(&buf, tree, ParseIgnore("*.md\n").WithNested(".sourceignore")); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(listTar(t, buf.Bytes()), " ")
+	want := "apps/ apps/.sourceignore apps/NOTES.md apps/web/ apps/web/deployment.yaml apps/web/local.yaml infra/ infra/secret.yaml"
+	if got != want {
+		t.Fatalf("entries = %q\nwant      %q", got, want)
+	}
+	buf.Reset()
+	if err := ArchiveFS(&buf, tree, ParseIgnore("*.md\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(listTar(t, buf.Bytes()), " "); !strings.Contains(got, "apps/local.yaml") {
+		t.Fatalf("without WithNested, apps/.sourceignore was read: %q", got)
 	}
 }
 

@@ -169,7 +169,8 @@ var (
 )
 
 // ignoreRules are the version control patterns, then spec.ignore (or the defaults), then the
-// repository's root .sourceignore, as Flux applies them.
+// repository's root .sourceignore, and, below each directory, that directory's .sourceignore,
+// as Flux applies them.
 func ignoreRules(tree fs.FS, ignore *string) artifact.Ignore {
 	patterns := append([]string(nil), vcsPatterns...)
 	if ignore != nil {
@@ -180,7 +181,7 @@ func ignoreRules(tree fs.FS, ignore *string) artifact.Ignore {
 	if data, err := fs.ReadFile(tree, ".sourceignore"); err == nil {
 		patterns = append(patterns, string(data))
 	}
-	return artifact.ParseIgnore(strings.Join(patterns, "\n"))
+	return artifact.ParseIgnore(strings.Join(patterns, "\n")).WithNested(".sourceignore")
 }
 
 func gitSpec(obj *sourcev1.GitRepository) git.Spec {

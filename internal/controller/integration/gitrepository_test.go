@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"bytes"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -155,6 +156,7 @@ func testGitIgnore(t *testing.T, h *harness) {
 	files := map[string]string{
 		"deploy/app.yaml": "a\n", "docs/logo.png": "png", ".github/workflows/ci.yaml": "ci\n",
 		"scratch/notes.txt": "n\n", ".sourceignore": "scratch/\n",
+		"deploy/.sourceignore": "*.local.yaml\n", "deploy/dev.local.yaml": "d\n", "other/dev.local.yaml": "o\n",
 	}
 	url, work := srv.repo(t, "fleet", files)
 	head := testenv.Git(t, work, "rev-parse", "HEAD")
@@ -164,13 +166,15 @@ func testGitIgnore(t *testing.T, h *harness) {
 	custom.Spec.Ignore = &ignore
 	h.create(t, defaults, custom)
 	h.waitFor(t, defaults, "ready", ready(defaults))
-	// .git and the CI and image defaults are left out, and what .sourceignore names.
-	expectGitArtifact(t, defaults, "main@sha1:"+head, map[string]string{"deploy/app.yaml": "a\n", ".sourceignore": "scratch/\n"})
+	// .git and the CI and image defaults are left out, and what the .sourceignore files name,
+	// each below its own directory.
+	nested := map[string]string{"deploy/.sourceignore": "*.local.yaml\n", "other/dev.local.yaml": "o\n"}
+	expectGitArtifact(t, defaults, "main@sha1:"+head, with(nested, map[string]string{"deploy/app.yaml": "a\n", ".sourceignore": "scratch/\n"}))
 	h.waitFor(t, custom, "ready", ready(custom))
 	// spec.ignore replaces the defaults; .git stays out.
-	expectGitArtifact(t, custom, "main@sha1:"+head, map[string]string{
+	expectGitArtifact(t, custom, "main@sha1:"+head, with(nested, map[string]string{
 		"deploy/app.yaml": "a\n", ".github/workflows/ci.yaml": "ci\n", ".sourceignore": "scratch/\n",
-	})
+	}))
 	if custom.Status.ObservedIgnore == nil || *custom.Status.ObservedIgnore != ignore {
 		t.Errorf("status.observedIgnore = %v", custom.Status.ObservedIgnore)
 	}
@@ -180,10 +184,17 @@ func testGitIgnore(t *testing.T, h *harness) {
 	sparse.Spec.SparseCheckout = []string{"deploy", "/scratch/"}
 	h.create(t, sparse)
 	h.waitFor(t, sparse, "ready", ready(sparse))
-	expectGitArtifact(t, sparse, "main@sha1:"+head, map[string]string{"deploy/app.yaml": "a\n"})
+	expectGitArtifact(t, sparse, "main@sha1:"+head, map[string]string{"deploy/app.yaml": "a\n", "deploy/.sourceignore": "*.local.yaml\n"})
 	if len(sparse.Status.ObservedSparseCheckout) != 2 {
 		t.Errorf("status.observedSparseCheckout = %v", sparse.Status.ObservedSparseCheckout)
 	}
+}
+
+// with returns the union of two sets of files.
+func with(a, b map[string]string) map[string]string {
+	m := maps.Clone(b)
+	maps.Copy(m, a)
+	return m
 }
 
 func testGitCredentials(t *testing.T, h *harness) {
