@@ -28,7 +28,7 @@ var crdFiles = []struct {
 	{"source.toolkit.fluxcd.io_gitrepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"gitImplementation", "accessFrom"}},
 	// region and sts serve S3 and AWS only; accessFrom is a Flux v1beta2 field its v1 dropped.
 	{"source.toolkit.fluxcd.io_buckets.yaml", []string{"v1", "v1beta2"}, []string{"region", "sts", "accessFrom"}},
-	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, []string{"accessFrom"}},
+	{"image.toolkit.fluxcd.io_imagerepositories.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
 	{"image.toolkit.fluxcd.io_imagepolicies.yaml", []string{"v1", "v1beta1", "v1beta2"}, nil},
 	{"image.toolkit.fluxcd.io_imageupdateautomations.yaml", []string{"v1", "v1beta2"}, nil},
 	{"kustomize.toolkit.fluxcd.io_kustomizations.yaml", []string{"v1", "v1beta2"}, []string{"validation", "patchesStrategicMerge", "patchesJson6902"}},

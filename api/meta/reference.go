@@ -72,3 +72,21 @@ type KubeConfigReference struct {
 	// +required
 	SecretRef *SecretKeyReference `json:"secretRef"`
 }
+
+// AccessFrom lets objects of other namespaces refer to this one: those whose namespace's labels
+// match one of the selectors (Flux's ACL).
+type AccessFrom struct {
+	// NamespaceSelectors: a namespace matching any of them has access. A selector with no
+	// labels matches every namespace.
+	// +kubebuilder:validation:MaxItems=100
+	// +required
+	NamespaceSelectors []NamespaceSelector `json:"namespaceSelectors"`
+}
+
+// NamespaceSelector selects namespaces by their labels.
+type NamespaceSelector struct {
+	// MatchLabels are the labels a namespace must all have, with these values.
+	// +kubebuilder:validation:MaxProperties=64
+	// +optional
+	MatchLabels map[string]string `json:"matchLabels,omitempty"`
+}

@@ -72,7 +72,7 @@ current kubeconfig (or the in-cluster configuration).`,
 	fs.IntVar(&opts.Concurrency, "concurrent", 4, "objects each controller reconciles at once")
 	fs.DurationVar(&opts.MinRetryDelay, "min-retry-delay", recipe.MinRetryDelay, "the first delay before a failed object is retried; it doubles with each failure")
 	fs.DurationVar(&opts.MaxRetryDelay, "max-retry-delay", recipe.MaxRetryDelay, "the longest delay before a failed object is retried")
-	fs.BoolVar(&opts.Kustomize.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Kustomization sources and dependencies, and Alert event sources, in another namespace (multi-tenancy lockdown)")
+	fs.BoolVar(&opts.Kustomize.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse references to another namespace: Kustomization sources and dependencies, ImageUpdateAutomation sources, ImagePolicy image repositories (whatever their spec.accessFrom), Alert event sources (multi-tenancy lockdown)")
 	fs.StringVar(&opts.Notify.EventsAddr, "events-addr", "", `listen address of Flux's event API, where other controllers post events for Alerts, such as ":9690" (default: not served)`)
 	fs.BoolVar(&logDev, "log-dev", false, "human-readable logs instead of JSON")
 	return cmd

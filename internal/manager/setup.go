@@ -60,7 +60,11 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 			}
 			err = r.SetupWithManager(context.Background(), m, run)
 		case "imagepolicy":
-			r := &imagepolicy.Reconciler{Client: shardClient(m.GetClient(), m.selector, &imagev1.ImagePolicy{}), Access: registries, Tags: tagStore, Recorder: m.GetEventRecorder("azimuth-image-reflector")}
+			r := &imagepolicy.Reconciler{
+				Client: shardClient(m.GetClient(), m.selector, &imagev1.ImagePolicy{}), Namespaces: m.GetAPIReader(),
+				Access: registries, Tags: tagStore, Recorder: m.GetEventRecorder("azimuth-image-reflector"),
+				NoCrossNamespaceRefs: opts.Kustomize.NoCrossNamespaceRefs,
+			}
 			err = r.SetupWithManager(context.Background(), m, run)
 		case "imageupdateautomation":
 			var remotes *git.Factory

@@ -7,9 +7,8 @@
 //
 // In DESIGN.md's flow ImageRepository's spec feeds identity.Resolve and the
 // ACR client; ImagePolicy's spec feeds the pure tag selection in
-// internal/tags. Only the fields Azimuth implements are declared (there is no
-// spec.accessFrom), so the API server rejects the others instead of Azimuth
-// silently ignoring them.
+// internal/tags. Only the fields Azimuth implements are declared, so the API
+// server rejects the others instead of Azimuth silently ignoring them.
 //
 // +kubebuilder:object:generate=true
 // +groupName=image.toolkit.fluxcd.io

@@ -69,9 +69,6 @@ status:
 		p.Status.ObservedPreviousRef.String() != "myregistry.azurecr.io/app:main-abc-1" {
 		t.Errorf("decoded %+v", p)
 	}
-	if err := yaml.UnmarshalStrict([]byte("spec:\n  accessFrom: {namespaceSelectors: []}\n"), &ImageRepository{}); err == nil {
-		t.Error("spec.accessFrom decoded; Azimuth does not implement it")
-	}
 }
 
 func TestDefaults(t *testing.T) {

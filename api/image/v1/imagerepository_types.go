@@ -57,6 +57,12 @@ type ImageRepositorySpec struct {
 	// +optional
 	CertSecretRef *meta.LocalObjectReference `json:"certSecretRef,omitempty"`
 
+	// AccessFrom lets ImagePolicies of other namespaces use this repository's tags: those
+	// whose namespace matches one of its selectors. Without it, only policies of this
+	// namespace may; with --no-cross-namespace-refs, only they may whatever it says.
+	// +optional
+	AccessFrom *meta.AccessFrom `json:"accessFrom,omitempty"`
+
 	// Suspend stops scanning until set back to false; a scan under way finishes.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`

@@ -46,6 +46,11 @@ type ImageRepositorySpec struct {
 	// +optional
 	CertSecretRef *meta.LocalObjectReference `json:"certSecretRef,omitempty"`
 
+	// AccessFrom lets ImagePolicies of other namespaces use this repository's tags: those
+	// whose namespace matches one of its selectors.
+	// +optional
+	AccessFrom *meta.AccessFrom `json:"accessFrom,omitempty"`
+
 	// Suspend stops scanning until set back to false; a scan under way finishes.
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`

@@ -15,8 +15,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -37,10 +39,16 @@ const repositoryIndex = ".spec.imageRepositoryRef"
 
 // Reconciler reconciles ImagePolicy objects.
 type Reconciler struct {
-	Client   client.Client
-	Access   *oci.Factory
-	Tags     *tagstore.Store
-	Recorder events.EventRecorder
+	Client client.Client
+	// Namespaces reads the policy's namespace, to match it against an ImageRepository's
+	// spec.accessFrom: uncached, so that the controller needs only get on namespaces.
+	Namespaces client.Reader
+	Access     *oci.Factory
+	Tags       *tagstore.Store
+	Recorder   events.EventRecorder
+	// NoCrossNamespaceRefs refuses ImageRepositories of other namespaces whatever their
+	// spec.accessFrom says (--no-cross-namespace-refs).
+	NoCrossNamespaceRefs bool
 }
 
 // SetupWithManager registers the reconciler, which also runs when a referenced ImageRepository
@@ -92,8 +100,8 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *imagev1.ImagePolicy) er
 		return status.Stall(imagev1.InvalidPolicyReason, err)
 	}
 	key := repositoryKey(obj)
-	if key.Namespace != obj.Namespace {
-		return status.Stall(imagev1.AccessDeniedReason, fmt.Errorf("spec.imageRepositoryRef names namespace '%s': Azimuth resolves image repositories only in the policy's own namespace '%s'", key.Namespace, obj.Namespace))
+	if key.Namespace != obj.Namespace && r.NoCrossNamespaceRefs {
+		return status.Stall(imagev1.AccessDeniedReason, fmt.Errorf("spec.imageRepositoryRef names namespace '%s': cross-namespace references are not allowed (--no-cross-namespace-refs); use an ImageRepository of namespace '%s'", key.Namespace, obj.Namespace))
 	}
 	repo := &imagev1.ImageRepository{}
 	if err := r.Client.Get(ctx, key, repo); err != nil {
@@ -101,6 +109,11 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *imagev1.ImagePolicy) er
 			return status.Fail("", imagev1.DependencyNotReadyReason, fmt.Errorf("ImageRepository '%s' not found", key))
 		}
 		return err
+	}
+	if key.Namespace != obj.Namespace {
+		if err := r.accessFrom(ctx, obj, repo); err != nil {
+			return err
+		}
 	}
 	list, scanned := r.Tags.Get(key)
 	if !scanned || !apimeta.IsStatusConditionTrue(repo.Status.Conditions, meta.ReadyCondition) {
@@ -127,6 +140,37 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *imagev1.ImagePolicy) er
 	}
 	status.Succeeded(obj, meta.SucceededReason, msg)
 	return nil
+}
+
+// accessFrom lets a policy use a repository of another namespace when the repository's
+// spec.accessFrom selects the policy's namespace by its labels. A refusal is retried, so that
+// labelling the namespace (which is not watched) or granting access is picked up.
+func (r *Reconciler) accessFrom(ctx context.Context, obj *imagev1.ImagePolicy, repo *imagev1.ImageRepository) error {
+	denied := func(why string) error {
+		return status.Fail("", imagev1.AccessDeniedReason, fmt.Errorf("ImageRepository '%s/%s' %s", repo.Namespace, repo.Name, why))
+	}
+	if repo.Spec.AccessFrom == nil {
+		return denied(fmt.Sprintf("has no spec.accessFrom: only ImagePolicies of namespace '%s' may use it until its spec.accessFrom.namespaceSelectors selects namespace '%s'", repo.Namespace, obj.Namespace))
+	}
+	var ns corev1.Namespace
+	if err := r.Namespaces.Get(ctx, types.NamespacedName{Name: obj.Namespace}, &ns); err != nil {
+		return fmt.Errorf("reading namespace '%s' to match it against spec.accessFrom of ImageRepository '%s/%s': %w", obj.Namespace, repo.Namespace, repo.Name, err)
+	}
+	if !selects(repo.Spec.AccessFrom, ns.Labels) {
+		return denied(fmt.Sprintf("does not grant access to namespace '%s': no selector of its spec.accessFrom.namespaceSelectors matches the namespace's labels; label the namespace, or add a selector", obj.Namespace))
+	}
+	return nil
+}
+
+// selects reports whether one of acl's selectors matches a namespace's labels. A selector with
+// no labels matches every namespace.
+func selects(acl *meta.AccessFrom, nsLabels map[string]string) bool {
+	for _, s := range acl.NamespaceSelectors {
+		if labels.SelectorFromSet(s.MatchLabels).Matches(labels.Set(nsLabels)) {
+			return true
+		}
+	}
+	return false
 }
 
 func compile(obj *imagev1.ImagePolicy) (tags.Policy, *tags.Filter, error) {

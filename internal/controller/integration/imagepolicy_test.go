@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	imagev1 "github.com/azimuth-gitops/azimuth/api/image/v1"
 	"github.com/azimuth-gitops/azimuth/api/meta"
@@ -130,24 +132,45 @@ func testPolicyMissingRepository(t *testing.T, h *harness) {
 	expectLatest(t, h, policy, imagev1.ImageRef{Name: repo.Spec.Image, Tag: "0.2.0"})
 }
 
-// Azimuth resolves an ImagePolicy's repository only in its own namespace; another namespace
-// stalls the policy.
+// A policy may use an ImageRepository of another namespace only when the repository's
+// spec.accessFrom selects the policy's namespace by its labels. A refusal is retried, so that
+// labelling the namespace and granting access take effect without touching the policy.
 func testPolicyCrossNamespace(t *testing.T, h *harness) {
-	ns, other := h.namespace(t), h.namespace(t)
-	scannedRepository(t, h, other, "1.0.0")
+	ns, other, stranger := h.namespace(t), h.namespace(t), h.namespace(t)
+	repo := scannedRepository(t, h, other, "1.0.0")
 	policy := imagePolicy(ns, "app", "app", imagev1.ImagePolicyChoice{SemVer: &imagev1.SemVerPolicy{Range: "*"}})
 	policy.Spec.ImageRepositoryRef.Namespace = other
-	h.create(t, policy)
-	h.waitFor(t, policy, "stalled", func() bool {
-		r, s := condition(policy, meta.ReadyCondition), condition(policy, meta.StalledCondition)
-		return r != nil && r.Status == metav1.ConditionFalse && s != nil && s.Status == metav1.ConditionTrue && s.ObservedGeneration == policy.Generation
+	unlabelled := imagePolicy(stranger, "app", "app", imagev1.ImagePolicyChoice{SemVer: &imagev1.SemVerPolicy{Range: "*"}})
+	unlabelled.Spec.ImageRepositoryRef.Namespace = other
+	h.create(t, policy, unlabelled)
+	denied := func(p *imagev1.ImagePolicy, says string) {
+		t.Helper()
+		h.waitFor(t, p, "access denied: "+says, func() bool {
+			r := condition(p, meta.ReadyCondition)
+			return r != nil && r.Status == metav1.ConditionFalse && r.Reason == imagev1.AccessDeniedReason && strings.Contains(r.Message, says)
+		})
+		if s := condition(p, meta.StalledCondition); s != nil && s.Status == metav1.ConditionTrue {
+			t.Errorf("a refusal that access can lift stalled: %s", s.Message)
+		}
+		if p.Status.LatestRef != nil {
+			t.Errorf("status.latestRef = %+v from a repository that grants no access", p.Status.LatestRef)
+		}
+	}
+	denied(policy, "has no spec.accessFrom")
+
+	var namespace corev1.Namespace
+	if err := h.client.Get(t.Context(), client.ObjectKey{Name: ns}, &namespace); err != nil {
+		t.Fatal(err)
+	}
+	namespace.Labels = map[string]string{"team": "blue"}
+	if err := h.client.Update(t.Context(), &namespace); err != nil {
+		t.Fatal(err)
+	}
+	h.update(t, repo, func() {
+		repo.Spec.AccessFrom = &meta.AccessFrom{NamespaceSelectors: []meta.NamespaceSelector{{MatchLabels: map[string]string{"team": "blue"}}}}
 	})
-	if r := condition(policy, meta.ReadyCondition); !strings.Contains(r.Message, other) || r.Reason != imagev1.AccessDeniedReason {
-		t.Errorf("Ready reason %q message %q; want AccessDenied naming the other namespace", r.Reason, r.Message)
-	}
-	if policy.Status.LatestRef != nil {
-		t.Errorf("status.latestRef = %+v from another namespace", policy.Status.LatestRef)
-	}
+	expectLatest(t, h, policy, imagev1.ImageRef{Name: repo.Spec.Image, Tag: "1.0.0"})
+	denied(unlabelled, "does not grant access to namespace '"+stranger+"'")
 }
 
 // A policy that cannot be compiled stalls with reason InvalidPolicy.
