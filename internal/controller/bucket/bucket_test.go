@@ -3,8 +3,11 @@ package bucket_test
 import (
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -163,6 +166,27 @@ func TestPathStyle(t *testing.T) {
 	fx.create(t, obj)
 	fx.waitFor(t, obj, "Ready", ready(obj))
 	fx.expectArtifact(t, obj, manifests, revisionOf(fx.listETags(t, account, container, ""), manifests))
+}
+
+// TestUntrustedEndpoint: an endpoint whose certificate no trusted CA signs fails, and the
+// message says where its CA goes.
+func TestUntrustedEndpoint(t *testing.T) {
+	fx := get(t)
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	ns := fx.namespace(t)
+	obj := bucket(ns, "untrusted", account, "manifests", func(s *sourcev1.BucketSpec) {
+		s.Endpoint = srv.URL + "/" + account
+		s.SecretRef = &meta.LocalObjectReference{Name: fx.secret(t, ns, map[string]string{"accountKey": key})}
+	})
+	fx.create(t, obj)
+	fx.waitFor(t, obj, "FetchFailed", is(obj, sourcev1.FetchFailedCondition, metav1.ConditionTrue, sourcev1.BucketOperationFailedReason))
+	if msg := condition(obj, meta.ReadyCondition).Message; !strings.Contains(msg, "add that CA to 'ca.crt'") {
+		t.Errorf("Ready's message does not say where the endpoint's CA goes:\n%s", msg)
+	}
 }
 
 // TestETagReuse: a reconcile that finds the same blobs downloads none (and no .sourceignore,
