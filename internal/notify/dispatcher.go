@@ -389,11 +389,7 @@ func (d *Dispatcher) attempt(ctx context.Context, dl delivery) (typ string, mask
 func (d *Dispatcher) fail(a *notificationv1.Alert, e *Event, typ string, err error) {
 	d.metrics.failed.WithLabelValues(typ).Inc()
 	d.log.Error(err, "failed to send notification", "alert", a.Namespace+"/"+a.Name, "object", objectString(e))
-	msg := fmt.Sprintf("failed to send notification for %s: %s", objectString(e), err)
-	if hint := transport.TLSHint(err); hint != "" {
-		msg += ": " + hint
-	}
-	d.warn(a, notificationv1.NotificationDispatchFailedReason, msg)
+	d.warn(a, notificationv1.NotificationDispatchFailedReason, fmt.Sprintf("failed to send notification for %s: %s", objectString(e), transport.ExplainTLS(err)))
 }
 
 func (d *Dispatcher) warn(a *notificationv1.Alert, reason, message string) {

@@ -3,6 +3,7 @@ package transport
 import (
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -29,4 +30,12 @@ func TLSHint(err error) string {
 		return "the server refused the client certificate of spec.certSecretRef: check that a CA the server trusts issued it and that it has not expired"
 	}
 	return ""
+}
+
+// ExplainTLS returns err with TLSHint's hint after it, or err as it is when there is none.
+func ExplainTLS(err error) error {
+	if hint := TLSHint(err); hint != "" {
+		return fmt.Errorf("%w: %s", err, hint)
+	}
+	return err
 }

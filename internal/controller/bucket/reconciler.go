@@ -65,7 +65,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.Bucket, patche
 	listing, err := b.List(ctx, obj.Spec.Prefix, obj.Spec.Ignore, &r.Limits)
 	if err != nil {
 		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.BucketOperationFailedReason,
-			fmt.Errorf("indexation of objects from bucket '%s' failed: %w", obj.Spec.BucketName, withTLSHint(err)))
+			fmt.Errorf("indexation of objects from bucket '%s' failed: %w", obj.Spec.BucketName, transport.ExplainTLS(err)))
 	}
 	revision := listing.Index.Revision()
 	patcher.Revision(revision)
@@ -113,7 +113,7 @@ func (r *Reconciler) store(ctx context.Context, obj *sourcev1.Bucket, b *bucket.
 	fetched, err := b.Fetch(ctx, tmp, listing.Index, have, r.Limits.MaxSize)
 	if err != nil {
 		return nil, nil, status.Fail(sourcev1.FetchFailedCondition, sourcev1.BucketOperationFailedReason,
-			fmt.Errorf("fetch from bucket '%s' failed: %w", obj.Spec.BucketName, withTLSHint(err)))
+			fmt.Errorf("fetch from bucket '%s' failed: %w", obj.Spec.BucketName, transport.ExplainTLS(err)))
 	}
 	revision := fetched.Index.Revision()
 	w, err := r.Storage.Create(artifactDir(obj) + "/" + strings.TrimPrefix(revision, "sha256:") + ".tar.gz")
@@ -150,12 +150,4 @@ func bucketSpec(obj *sourcev1.Bucket) bucket.Spec {
 		Provider: obj.GetProvider(), Endpoint: obj.Spec.Endpoint, Container: obj.Spec.BucketName,
 		SecretRef: name(obj.Spec.SecretRef), Insecure: obj.Spec.Insecure,
 	}
-}
-
-// withTLSHint adds to a failure that spec.certSecretRef can fix which of its keys to set.
-func withTLSHint(err error) error {
-	if hint := transport.TLSHint(err); hint != "" {
-		return fmt.Errorf("%w: %s", err, hint)
-	}
-	return err
 }

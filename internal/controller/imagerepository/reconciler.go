@@ -123,10 +123,7 @@ func listError(access *oci.Access, repo name.Repository, err error) error {
 	if refusal, ok := access.Refusal(repo, err); ok {
 		return status.Fail("", imagev1.AuthenticationFailedReason, refusal)
 	}
-	if hint := transport.TLSHint(err); hint != "" {
-		err = fmt.Errorf("%w: %s", err, hint)
-	}
-	return status.Fail("", imagev1.ReadOperationFailedReason, fmt.Errorf("failed to list the tags of %s: %w", repo, err))
+	return status.Fail("", imagev1.ReadOperationFailedReason, fmt.Errorf("failed to list the tags of %s: %w", repo, transport.ExplainTLS(err)))
 }
 
 func nameOptions(insecure bool) []name.Option {

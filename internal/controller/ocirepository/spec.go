@@ -45,10 +45,7 @@ func (r *Reconciler) fetchError(p *plan, repo name.Repository, err error) error 
 	if refusal, ok := p.access.Refusal(repo, err); ok {
 		return status.Fail(sourcev1.FetchFailedCondition, sourcev1.AuthenticationFailedReason, refusal)
 	}
-	if hint := transport.TLSHint(err); hint != "" {
-		err = fmt.Errorf("%w: %s", err, hint)
-	}
-	return status.Fail(sourcev1.FetchFailedCondition, sourcev1.OCIPullFailedReason, fmt.Errorf("failed to pull %s: %w", repo, err))
+	return status.Fail(sourcev1.FetchFailedCondition, sourcev1.OCIPullFailedReason, fmt.Errorf("failed to pull %s: %w", repo, transport.ExplainTLS(err)))
 }
 
 func ptrEqual(a, b *string) bool {
