@@ -362,17 +362,27 @@ func validate(path string, s map[string]any, v any) []string {
 	return errs
 }
 
-// TestKubeConfigOnlyBySecret: Flux's spec.kubeConfig.configMapRef (AKS) is not implemented, and a
-// kubeConfig without secretRef must be refused, not applied to the local cluster: an API server
-// that prunes configMapRef leaves an empty kubeConfig, which the schema refuses.
-func TestKubeConfigOnlyBySecret(t *testing.T) {
+// TestKubeConfigExactlyOne: spec.kubeConfig reaches a remote cluster by secretRef or by
+// configMapRef (AKS), never both and never neither: an empty kubeConfig (an API server that
+// pruned a field it does not know) is refused rather than applied to the local cluster.
+func TestKubeConfigExactlyOne(t *testing.T) {
 	for version, schema := range schemas(t, loadCRD(t, "kustomize.toolkit.fluxcd.io_kustomizations.yaml")) {
 		kc := dig(t, schema, "properties", "spec", "properties", "kubeConfig").(map[string]any)
-		if _, ok := dig(t, kc, "properties").(map[string]any)["configMapRef"]; ok {
-			t.Errorf("%s: spec.kubeConfig.configMapRef is in the schema; Azimuth does not implement it", version)
+		props := dig(t, kc, "properties").(map[string]any)
+		for _, ref := range []string{"secretRef", "configMapRef"} {
+			if _, ok := props[ref]; !ok {
+				t.Errorf("%s: spec.kubeConfig.%s is not in the schema", version, ref)
+			}
 		}
-		if required, _ := kc["required"].([]any); !slices.Contains(required, any("secretRef")) {
-			t.Errorf("%s: spec.kubeConfig.required = %v, want secretRef", version, kc["required"])
+		rules, _ := kc["x-kubernetes-validations"].([]any)
+		found := false
+		for _, r := range rules {
+			if r.(map[string]any)["rule"] == "has(self.secretRef) != has(self.configMapRef)" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: spec.kubeConfig has no rule for exactly one of secretRef and configMapRef: %v", version, rules)
 		}
 	}
 }

@@ -62,15 +62,24 @@ type SecretKeyReference struct {
 	Key string `json:"key,omitempty"`
 }
 
-// KubeConfigReference names the kubeconfig of a remote cluster. Only SecretRef is implemented:
-// Flux's configMapRef (an AKS cluster reached with an Entra token) is left out of the schema,
-// and a kubeConfig without secretRef is refused, so that no object meant for a remote cluster
-// is applied to this one.
+// KubeConfigReference names how to reach a remote cluster: the kubeconfig of a secret, or a
+// ConfigMap that names an AKS cluster reached with a Microsoft Entra token. Exactly one.
+// +kubebuilder:validation:XValidation:rule="has(self.secretRef) != has(self.configMapRef)",message="set exactly one of spec.kubeConfig.secretRef and spec.kubeConfig.configMapRef"
 type KubeConfigReference struct {
+	// ConfigMapRef names a ConfigMap of the referrer's namespace that says how to reach the
+	// cluster with a cloud identity, with Flux's keys: 'provider' (azure; aws, gcp and generic
+	// are not supported yet), 'cluster' (the AKS cluster's resource ID, needed unless 'address'
+	// and 'ca.crt' are both set), 'address' (the API server's https address, one of the
+	// cluster's; default: its first), 'ca.crt' (the API server's CA, PEM; default: the
+	// cluster's), 'audiences' (the service account token's audiences, one a line; default:
+	// api://AzureADTokenExchange) and 'serviceAccountName' (the identity, a service account of
+	// this namespace; default: --default-kubeconfig-service-account, else the controller's).
+	// +optional
+	ConfigMapRef *LocalObjectReference `json:"configMapRef,omitempty"`
 	// SecretRef is a secret of the referrer's namespace whose key holds the kubeconfig: the key
 	// named, else 'value', else 'value.yaml' (the key Cluster API writes).
-	// +required
-	SecretRef *SecretKeyReference `json:"secretRef"`
+	// +optional
+	SecretRef *SecretKeyReference `json:"secretRef,omitempty"`
 }
 
 // AccessFrom lets objects of other namespaces refer to this one: those whose namespace's labels

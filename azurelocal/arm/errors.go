@@ -108,7 +108,7 @@ func errBadRequest(format string, args ...any) *armError {
 // errNotEmulated answers what this emulator does not serve, naming what it does.
 func errNotEmulated(method, path string) *armError {
 	return newError(http.StatusNotImplemented, "NotImplemented",
-		"The local Azure Resource Manager does not emulate %s %s. It serves role assignments, role definitions, user-assigned identities with their federated credentials, and the list of a subscription's resources; see the documentation of azurelocal/arm.",
+		"The local Azure Resource Manager does not emulate %s %s. It serves role assignments, role definitions, user-assigned identities with their federated credentials, AKS clusters (read) with their user credentials, and the list of a subscription's resources; see the documentation of azurelocal/arm.",
 		method, path)
 }
 

@@ -30,6 +30,9 @@ const (
 	vault    = "arm-vault"
 	identity = "app-identity"
 	mgName   = "arm-root"
+	cluster  = "fleet"      // an AKS cluster with Entra ID integration and a host of its own
+	legacy   = "legacy_aks" // an AKS cluster with local accounts only, on its default host
+	fleetAPI = "fleet-api.hcp.westeurope.azmk8s.io"
 
 	subScope      = "/subscriptions/" + subID
 	groupScope    = subScope + "/resourceGroups/" + group
@@ -37,6 +40,7 @@ const (
 	registryScope = groupScope + "/providers/Microsoft.ContainerRegistry/registries/" + registry
 	identityScope = groupScope + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/" + identity
 	mgScope       = "/providers/Microsoft.Management/managementGroups/" + mgName
+	clusterScope  = groupScope + "/providers/Microsoft.ContainerService/managedClusters/" + cluster
 
 	keyVaultCryptoUser = "12338af0-0e69-4776-bea7-57ae8d297424"
 	acrPull            = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
@@ -50,6 +54,7 @@ var (
 	worker   = app{"worker", "72d08394-a4b5-46c7-b1d8-4c5d6e7f8091", "83e194a5-b5c6-47d8-82e9-5d6e7f8091a2", tenantID}
 	mgAdmin  = app{"mg-admin", "94f2a5b6-c6d7-48e9-93fa-6e7f8091a2b3", "a503b6c7-d7e8-49fa-a40b-7f8091a2b3c4", tenantID}
 	outsider = app{"outsider", "b614c7d8-e8f9-4a0b-b51c-8091a2b3c4d5", "c725d8e9-f90a-4b1c-862d-91a2b3c4d5e6", otherTID}
+	aksUser  = app{"aks-user", "f83a0e1b-2c3d-4e4f-8a5b-6c7d8e9f0a1b", "094b1f2c-3d4e-4f50-9b6c-7d8e9f0a1b2c", tenantID}
 )
 
 // The managed identity of the test directory.
@@ -66,7 +71,7 @@ func (a app) entry() string {
 
 func testDirectory() string {
 	var apps strings.Builder
-	for _, a := range []app{admin, reader, worker, mgAdmin, outsider} {
+	for _, a := range []app{admin, reader, worker, mgAdmin, outsider, aksUser} {
 		apps.WriteString(a.entry())
 	}
 	return `
@@ -82,6 +87,9 @@ resources:
     - {name: ` + registry + `, subscription: ` + subID + `, resourceGroup: ` + group + `}
   keyVaults:
     - {name: ` + vault + `, subscription: ` + subID + `, resourceGroup: ` + group + `, location: westeurope, keys: [{name: sops}]}
+  managedClusters:
+    - {name: ` + cluster + `, subscription: ` + subID + `, resourceGroup: ` + group + `, location: westeurope, fqdn: ` + fleetAPI + `}
+    - {name: ` + legacy + `, subscription: ` + subID + `, resourceGroup: ` + group + `, localAccountsOnly: true}
 roleAssignments:
   - {principal: admin, role: Owner, scope: ` + subScope + `}
   - {principal: reader, role: Reader, scope: ` + subScope + `}

@@ -27,6 +27,10 @@ func TestParsePath(t *testing.T) {
 			"/providers/Microsoft.Management/managementGroups/root", LevelManagementGroup, "Microsoft.Authorization", []string{"roleAssignments", "a"}},
 		{"/providers/Microsoft.Authorization/roleDefinitions/r", "/", LevelRoot, "Microsoft.Authorization", []string{"roleDefinitions", "r"}},
 		{sub + "/resources", sub, LevelSubscription, "", []string{"resources"}},
+		{sub + "/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c/listClusterUserCredential",
+			sub + "/resourceGroups/g", LevelResourceGroup, "Microsoft.ContainerService", []string{"managedClusters", "c", "listClusterUserCredential"}},
+		{sub + "/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c/providers/Microsoft.Authorization/roleAssignments/a",
+			sub + "/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c", LevelResource, "Microsoft.Authorization", []string{"roleAssignments", "a"}},
 	}
 	for _, tt := range tests {
 		got, err := ParsePath(tt.path)
@@ -58,6 +62,7 @@ func FuzzParsePath(f *testing.F) {
 		"/providers/Microsoft.Management/managementGroups/m/providers/Microsoft.Authorization/roleAssignments/x",
 		"/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/i/federatedIdentityCredentials/f",
 		"/subscriptions/s/resources", "/providers/Microsoft.Authorization/roleDefinitions/r", "/a/b/providers", "/subscriptions/providers/providers/p",
+		"/subscriptions/s/resourceGroups/g/providers/Microsoft.ContainerService/managedClusters/c/listClusterUserCredential",
 	} {
 		f.Add(seed)
 	}

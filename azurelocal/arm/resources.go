@@ -26,8 +26,8 @@ type resource struct {
 }
 
 // inventory returns every resource of the directory: the registries, storage accounts, key
-// vaults, Event Hubs namespaces and DevOps organizations, the managed identities, and the node's
-// virtual machine.
+// vaults, Event Hubs namespaces, DevOps organizations and AKS clusters, the managed identities,
+// and the node's virtual machine.
 func inventory(spec directory.Spec) []resource {
 	var out []resource
 	add := func(r directory.Resource, location string) {
@@ -52,6 +52,9 @@ func inventory(spec directory.Spec) []resource {
 	}
 	for _, r := range res.DevOpsOrganizations {
 		add(r.Resource, "")
+	}
+	for _, c := range res.ManagedClusters {
+		add(c.Resource, c.Location)
 	}
 	for _, mi := range spec.ManagedIdentities {
 		out = append(out, resource{ID: mi.ResourceID(), Name: mi.Name, Type: typeIdentity, Location: defaultLocation,

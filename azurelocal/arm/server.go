@@ -19,9 +19,9 @@ const Host = "management.azure.com"
 func Hosts() []string { return []string{Host} }
 
 // The api-versions each resource provider of this emulator accepts: those the SDK clients send
-// (armauthorization/v2 2022-04-01, armmsi v1.3.0 2024-11-30, armresources v1.2.0 2021-04-01),
-// and those of the az CLI, azurerm and ASO releases still in use. The wire format did not change
-// between them in ways this emulator serves.
+// (armauthorization/v2 2022-04-01, armmsi v1.3.0 2024-11-30, armresources v1.2.0 2021-04-01,
+// armcontainerservice/v6 v6.6.0 2025-02-01), and those of the az CLI, azurerm and ASO releases
+// still in use. The wire format did not change between them in ways this emulator serves.
 var (
 	authorizationVersions = []string{
 		"2015-07-01", "2018-01-01-preview", "2018-09-01-preview", "2020-03-01-preview", "2020-04-01-preview",
@@ -31,6 +31,18 @@ var (
 	managedIdentityVersions = []string{
 		"2018-11-30", "2021-09-30-preview", "2022-01-31-preview", "2023-01-31", "2023-07-31-preview", "2024-11-30",
 		"2025-01-31-preview",
+	}
+	// Microsoft.ContainerService: AKS's stable versions, 2017-08-31 to 2025-10-01.
+	containerServiceVersions = []string{
+		"2017-08-31", "2018-03-31", "2019-02-01", "2019-04-01", "2019-06-01", "2019-08-01", "2019-10-01",
+		"2019-11-01", "2020-01-01", "2020-02-01", "2020-03-01", "2020-04-01", "2020-06-01", "2020-07-01",
+		"2020-09-01", "2020-11-01", "2020-12-01", "2021-02-01", "2021-03-01", "2021-05-01", "2021-07-01",
+		"2021-08-01", "2021-09-01", "2021-10-01", "2022-01-01", "2022-02-01", "2022-03-01", "2022-04-01",
+		"2022-06-01", "2022-07-01", "2022-08-01", "2022-09-01", "2022-11-01", "2023-01-01", "2023-02-01",
+		"2023-03-01", "2023-04-01", "2023-05-01", "2023-06-01", "2023-07-01", "2023-08-01", "2023-09-01",
+		"2023-10-01", "2023-11-01", "2024-01-01", "2024-02-01", "2024-05-01", "2024-07-01", "2024-08-01",
+		"2024-09-01", "2024-10-01", "2025-01-01", "2025-02-01", "2025-03-01", "2025-04-01", "2025-05-01",
+		"2025-06-01", "2025-07-01", "2025-08-01", "2025-09-01", "2025-10-01",
 	}
 	resourcesVersions = []string{
 		"2019-10-01", "2020-06-01", "2021-01-01", "2021-04-01", "2022-09-01", "2023-07-01", "2024-03-01",
@@ -124,6 +136,11 @@ func (s *Server) route(req *request) *armError {
 			return aerr
 		}
 		return s.managedIdentity(req)
+	case eq(t.Namespace, "Microsoft.ContainerService"):
+		if aerr := s.prepare(req, containerServiceVersions); aerr != nil {
+			return aerr
+		}
+		return s.containerService(req)
 	case t.Namespace == "" && len(t.Rest) == 1 && eq(t.Rest[0], "resources"):
 		if aerr := s.prepare(req, resourcesVersions); aerr != nil {
 			return aerr

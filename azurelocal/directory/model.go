@@ -130,6 +130,7 @@ type Resources struct {
 	KeyVaults           []KeyVault           `json:"keyVaults,omitempty"`
 	EventHubsNamespaces []EventHubsNamespace `json:"eventHubsNamespaces,omitempty"`
 	DevOpsOrganizations []DevOpsOrganization `json:"devopsOrganizations,omitempty"`
+	ManagedClusters     []ManagedCluster     `json:"managedClusters,omitempty"`
 }
 
 // Resource is one Azure resource. Kind is set by the directory, not read from the file.
@@ -150,6 +151,7 @@ const (
 	KindKeyVault           Kind = "Microsoft.KeyVault/vaults"
 	KindEventHubsNamespace Kind = "Microsoft.EventHub/namespaces"
 	KindDevOpsOrganization Kind = "Microsoft.VisualStudio/account"
+	KindManagedCluster     Kind = "Microsoft.ContainerService/managedClusters"
 	kindManagedIdentity    Kind = "Microsoft.ManagedIdentity/userAssignedIdentities"
 	kindVirtualMachine     Kind = "Microsoft.Compute/virtualMachines"
 )

@@ -54,6 +54,7 @@ func build(spec Spec) (*state, error) {
 	st.indexStorageAccounts(spec, v)
 	st.indexEventHubs(spec, v)
 	st.indexDevOps(spec, v)
+	st.indexManagedClusters(spec, v)
 	st.roles = v.roles(spec)
 	assignments := v.assignments(spec, st)
 	if err := v.err(); err != nil {
@@ -101,6 +102,9 @@ func applyDefaults(s *Spec) {
 	for i := range s.Resources.EventHubsNamespaces {
 		s.Resources.EventHubsNamespaces[i].applyDefaults()
 	}
+	for i := range s.Resources.ManagedClusters {
+		s.Resources.ManagedClusters[i].applyDefaults()
+	}
 	if s.Node.Name == "" {
 		s.Node.Name = "local-node"
 	}
@@ -138,6 +142,9 @@ func (r *Resources) setKinds() {
 	}
 	for i := range r.DevOpsOrganizations {
 		r.DevOpsOrganizations[i].Kind = KindDevOpsOrganization
+	}
+	for i := range r.ManagedClusters {
+		r.ManagedClusters[i].Kind = KindManagedCluster
 	}
 }
 

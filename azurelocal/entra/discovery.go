@@ -97,6 +97,49 @@ func (s *Server) handleOpenIDConfiguration(w http.ResponseWriter, r *http.Reques
 	})
 }
 
+// handleV1OpenIDConfiguration serves /{tenant}/.well-known/openid-configuration, the discovery
+// document of v1 tokens: the one a Kubernetes API server's JWT authenticator reads to verify the
+// tokens of an AKS server application (issuer https://sts.windows.net/TENANT/). A tenant given by
+// domain name gets its ID, as for v2. jwks_uri names the tenant's own keys, which sign its tokens
+// (Entra names common/discovery/keys, every tenant's).
+func (s *Server) handleV1OpenIDConfiguration(w http.ResponseWriter, r *http.Request) {
+	host, segment := requestHost(r), r.PathValue("tenant")
+	tenantID, issuer := "{tenantid}", "https://sts.windows.net/{tenantid}/"
+	if !isCommonTenant(segment) {
+		t, aerr := s.tenantFor(host, segment)
+		if aerr != nil {
+			writeError(w, host, s.now(), correlationID(r), aerr)
+			return
+		}
+		tenantID, issuer = t.ID, v1Issuer(t.Cloud, t.ID)
+	}
+	pathTenant := segment
+	if tenantID != "{tenantid}" {
+		pathTenant = tenantID
+	}
+	endpoints := "https://" + host + "/" + pathTenant
+	writeJSON(w, http.StatusOK, map[string]any{
+		"token_endpoint":                        endpoints + "/oauth2/token",
+		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
+		"jwks_uri":                              endpoints + "/discovery/keys",
+		"response_modes_supported":              []string{"query", "fragment", "form_post"},
+		"subject_types_supported":               []string{"pairwise"},
+		"id_token_signing_alg_values_supported": []string{"RS256"},
+		"response_types_supported":              []string{"code", "id_token", "code id_token", "token id_token", "token"},
+		"scopes_supported":                      []string{"openid"},
+		"issuer":                                issuer,
+		"microsoft_multi_refresh_token":         true,
+		"authorization_endpoint":                endpoints + "/oauth2/authorize",
+		"device_authorization_endpoint":         endpoints + "/oauth2/devicecode",
+		"end_session_endpoint":                  endpoints + "/oauth2/logout",
+		"http_logout_supported":                 true,
+		"frontchannel_logout_supported":         true,
+		"claims_supported":                      []string{"sub", "iss", "aud", "exp", "iat", "nbf", "tid", "oid", "appid"},
+		"tenant_region_scope":                   "EU",
+		"cloud_instance_name":                   strings.TrimPrefix(host, "login."),
+	})
+}
+
 // handleKeys serves the tenant's JWKS; for a multi-tenant alias, the keys of every tenant of the
 // host's cloud.
 func (s *Server) handleKeys(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package entra_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/azimuth-gitops/azimuth/azurelocal/azuretest"
+	"github.com/azimuth-gitops/azimuth/azurelocal/entra"
+	"github.com/azimuth-gitops/azimuth/azurelocal/internal/jose"
 )
 
 func TestInstanceDiscovery(t *testing.T) {
@@ -60,6 +63,93 @@ func TestOpenIDConfiguration(t *testing.T) {
 				t.Errorf("body %v", body)
 			}
 		})
+	}
+}
+
+// TestV1OpenIDConfiguration: the discovery document of v1 tokens, as an API server's JWT
+// authenticator reads it: the v1 issuer of the tenant, and its keys, which verify a token for the
+// AKS server application.
+func TestV1OpenIDConfiguration(t *testing.T) {
+	f := newFixture(t)
+	v1Issuer := "https://sts.windows.net/" + tenantID + "/"
+	tests := []struct {
+		path       string
+		wantStatus int
+		wantIssuer string
+		wantJWKS   string
+	}{
+		{"/" + tenantID + "/.well-known/openid-configuration", 200, v1Issuer, "https://login.microsoftonline.com/" + tenantID + "/discovery/keys"},
+		{"/CONTOSO.onmicrosoft.com/.well-known/openid-configuration", 200, v1Issuer, "https://login.microsoftonline.com/" + tenantID + "/discovery/keys"},
+		{"/common/.well-known/openid-configuration", 200, "https://sts.windows.net/{tenantid}/", "https://login.microsoftonline.com/common/discovery/keys"},
+		{"/nope.onmicrosoft.com/.well-known/openid-configuration", 400, "", ""},
+		{"/00000000-0000-0000-0000-000000000009/.well-known/openid-configuration", 400, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			code, body := f.get(t, "https://login.microsoftonline.com"+tt.path)
+			if code != tt.wantStatus {
+				t.Fatalf("status %d, want %d: %v", code, tt.wantStatus, body)
+			}
+			if code != 200 {
+				if codes, _ := body["error_codes"].([]any); len(codes) != 1 || codes[0] != float64(90002) || body["error"] != "invalid_tenant" {
+					t.Errorf("error body %v", body)
+				}
+				return
+			}
+			if body["issuer"] != tt.wantIssuer || body["jwks_uri"] != tt.wantJWKS {
+				t.Errorf("issuer %v, jwks_uri %v", body["issuer"], body["jwks_uri"])
+			}
+			if tok, _ := body["token_endpoint"].(string); !strings.HasSuffix(tok, "/oauth2/token") {
+				t.Errorf("token_endpoint = %v", body["token_endpoint"])
+			}
+			algs, _ := body["id_token_signing_alg_values_supported"].([]any)
+			if len(algs) != 1 || algs[0] != "RS256" || body["authorization_endpoint"] == nil ||
+				body["response_types_supported"] == nil || body["subject_types_supported"] == nil || body["token_endpoint_auth_methods_supported"] == nil {
+				t.Errorf("body %v", body)
+			}
+		})
+	}
+	// A tenant of another cloud is not on this host.
+	if code, _ := f.get(t, "https://login.microsoftonline.com/"+usTenantID+"/.well-known/openid-configuration"); code != 400 {
+		t.Errorf("a US Government tenant on the public host: %d", code)
+	}
+	// The keys behind jwks_uri verify a token for the AKS server application, whose issuer is the
+	// document's.
+	resp := f.post(t, login, tenantID, form("client_id", secretApp, "client_secret", theSecret, "scope", entra.AKSServerAppID+"/.default"))
+	if resp.Status != 200 {
+		t.Fatalf("AKS token: %d %s", resp.Status, resp.Description)
+	}
+	<-f.records
+	tok, err := jose.Parse(resp.AccessToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.String("aud") != entra.AKSServerAppID || tok.String("iss") != v1Issuer {
+		t.Errorf("aud %s, iss %s", tok.String("aud"), tok.String("iss"))
+	}
+	_, doc := f.get(t, "https://login.microsoftonline.com/contoso.onmicrosoft.com/.well-known/openid-configuration")
+	code, body := f.get(t, doc["jwks_uri"].(string))
+	if code != 200 {
+		t.Fatalf("jwks_uri: %d %v", code, body)
+	}
+	var set jose.JWKS
+	data, _ := json.Marshal(body)
+	if err := json.Unmarshal(data, &set); err != nil {
+		t.Fatal(err)
+	}
+	verified := false
+	for _, k := range set.Keys {
+		if k.Kid != tok.Header.Kid {
+			continue
+		}
+		pub, err := k.PublicKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		verified = tok.Verify(pub) == nil
+	}
+	if !verified {
+		t.Errorf("no key of %s verifies the token (kid %s)", doc["jwks_uri"], tok.Header.Kid)
 	}
 }
 

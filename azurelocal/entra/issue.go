@@ -29,7 +29,14 @@ var knownResources = []string{
 	"https://graph.microsoft.com",
 	"499b84ac-1321-427f-aa17-267ca6975798", // Azure DevOps
 	"e406a681-f3d4-42a8-90b6-c2b029497af1", // Azure Storage, by application ID
+	AKSServerAppID,
 }
+
+// AKSServerAppID is the application ID of the AKS server application (Azure Kubernetes Service
+// AAD Server), the same in every tenant: the audience, bare, of the tokens that the API server of
+// an AKS cluster with Microsoft Entra ID integration accepts. Its scope is AKSServerAppID +
+// "/.default".
+const AKSServerAppID = "6dae42f8-4368-4678-94ff-3960e28e3630"
 
 // Storage also accepts per-account audiences, https://ACCOUNT.blob.core.windows.net.
 var accountResourceSuffixes = []string{".blob.core.windows.net", ".blob.core.usgovcloudapi.net", ".blob.core.chinacloudapi.cn"}
@@ -136,10 +143,7 @@ func (s *Server) issue(p directory.Principal, resource, cloud, acr string) (Acce
 		return AccessToken{}, err
 	}
 	now := s.now().UTC().Truncate(time.Second)
-	issuer := "https://sts.windows.net/" + p.TenantID + "/"
-	if cloud == directory.CloudChina {
-		issuer = "https://sts.chinacloudapi.cn/" + p.TenantID + "/"
-	}
+	issuer := v1Issuer(cloud, p.TenantID)
 	// Entra back-dates nbf and iat by five minutes to absorb clock skew.
 	nbf := now.Add(-5 * time.Minute)
 	exp := now.Add(s.lifetime)
@@ -156,6 +160,15 @@ func (s *Server) issue(p directory.Principal, resource, cloud, acr string) (Acce
 		return AccessToken{}, fmt.Errorf("sign access token: %w", err)
 	}
 	return AccessToken{Token: token, Resource: resource, IssuedAt: nbf, NotBefore: nbf, ExpiresOn: exp, Lifetime: s.lifetime}, nil
+}
+
+// v1Issuer is the issuer of a tenant's v1 tokens: sts.windows.net, or sts.chinacloudapi.cn in
+// Azure China.
+func v1Issuer(cloud, tenantID string) string {
+	if cloud == directory.CloudChina {
+		return "https://sts.chinacloudapi.cn/" + tenantID + "/"
+	}
+	return "https://sts.windows.net/" + tenantID + "/"
 }
 
 // opaque returns a random value in the style of Entra's opaque claims (aio, rh, uti).

@@ -114,6 +114,7 @@ func New(dir *directory.Directory, opts ...Option) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.mux.HandleFunc("GET /common/discovery/instance", s.handleInstanceDiscovery)
 	s.mux.HandleFunc("GET /{tenant}/v2.0/.well-known/openid-configuration", s.handleOpenIDConfiguration)
+	s.mux.HandleFunc("GET /{tenant}/.well-known/openid-configuration", s.handleV1OpenIDConfiguration)
 	s.mux.HandleFunc("GET /{tenant}/discovery/v2.0/keys", s.handleKeys)
 	s.mux.HandleFunc("GET /{tenant}/discovery/keys", s.handleKeys)
 	s.mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.handleToken)

@@ -184,6 +184,9 @@ func TestTokens(t *testing.T) {
 		{"azure devops by application ID", login, tenantID, func(*testing.T) url.Values {
 			return form("client_id", secretApp, "client_secret", theSecret, "scope", "499b84ac-1321-427f-aa17-267ca6975798/.default")
 		}, "499b84ac-1321-427f-aa17-267ca6975798", "https://sts.windows.net/" + tenantID + "/", secretAppOID, entra.GrantClientSecret},
+		{"AKS server application", login, tenantID, func(*testing.T) url.Values {
+			return form("client_id", secretApp, "client_secret", theSecret, "scope", entra.AKSServerAppID+"/.default")
+		}, "6dae42f8-4368-4678-94ff-3960e28e3630", "https://sts.windows.net/" + tenantID + "/", secretAppOID, entra.GrantClientSecret},
 		{"storage account audience", login, tenantID, func(*testing.T) url.Values {
 			return form("client_id", secretApp, "client_secret", theSecret, "scope", "https://acct.blob.core.windows.net/.default")
 		}, "https://acct.blob.core.windows.net", "https://sts.windows.net/" + tenantID + "/", secretAppOID, entra.GrantClientSecret},
@@ -310,5 +313,10 @@ applications:
 	tok, _ := jose.Parse(resp.AccessToken)
 	if iss := tok.String("iss"); iss != "https://sts.chinacloudapi.cn/"+tenantID+"/" {
 		t.Errorf("iss = %s", iss)
+	}
+	// The v1 discovery document names the issuer of the cloud's v1 tokens.
+	if code, body := f.get(t, "https://login.chinacloudapi.cn/"+tenantID+"/.well-known/openid-configuration"); code != 200 ||
+		body["issuer"] != tok.String("iss") || body["jwks_uri"] != "https://login.chinacloudapi.cn/"+tenantID+"/discovery/keys" {
+		t.Errorf("v1 discovery in Azure China: %d %v", code, body)
 	}
 }

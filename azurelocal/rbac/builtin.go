@@ -19,6 +19,8 @@ const (
 	OwnerID                               = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 	UserAccessAdministratorID             = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
 	ManagedIdentityContributorID          = "e40ec5ca-96e0-45a2-b4ff-59039f2c2b59"
+	AKSClusterUserRoleID                  = "4abbcc35-e782-43d8-92c5-2d3f1bd2253f"
+	AKSClusterAdminRoleID                 = "0ab0b1a8-8aac-4efd-b8c2-3ee1fb270be8"
 )
 
 // Operation strings the local service emulators check. They are the real Azure operations that
@@ -49,6 +51,10 @@ const (
 	DataActionKeyUnwrap         = "Microsoft.KeyVault/vaults/keys/unwrap/action"
 	DataActionEventHubsSend     = "Microsoft.EventHub/namespaces/messages/send/action"
 	DataActionEventHubsReceive  = "Microsoft.EventHub/namespaces/messages/receive/action"
+	// Azure Resource Manager's operations on AKS clusters (azurelocal/arm).
+	ActionManagedClusterRead            = "Microsoft.ContainerService/managedClusters/read"
+	ActionManagedClusterUserCredential  = "Microsoft.ContainerService/managedClusters/listClusterUserCredential/action"
+	ActionManagedClusterAdminCredential = "Microsoft.ContainerService/managedClusters/listClusterAdminCredential/action"
 )
 
 // BuiltinRoles returns the built-in role definitions the integrations need, with the actions and
@@ -139,6 +145,19 @@ func BuiltinRoles() []Role {
 			"Allows for full access to Azure Event Hubs resources.", Permission{
 				Actions:     []string{"Microsoft.EventHub/*"},
 				DataActions: []string{"Microsoft.EventHub/*"},
+			}),
+		builtin(AKSClusterUserRoleID, "Azure Kubernetes Service Cluster User Role",
+			"List cluster user credential action.", Permission{
+				Actions: []string{ActionManagedClusterUserCredential, ActionManagedClusterRead},
+			}),
+		builtin(AKSClusterAdminRoleID, "Azure Kubernetes Service Cluster Admin Role",
+			"List cluster admin credential action.", Permission{
+				Actions: []string{
+					ActionManagedClusterAdminCredential,
+					"Microsoft.ContainerService/managedClusters/accessProfiles/listCredential/action",
+					ActionManagedClusterRead,
+					"Microsoft.ContainerService/managedClusters/runcommand/action",
+				},
 			}),
 		builtin(ReaderID, "Reader", "View all resources, but does not allow you to make any changes.", Permission{
 			Actions: []string{"*/read"},

@@ -153,7 +153,7 @@ func TestMatchAction(t *testing.T) {
 }
 
 func TestValidScope(t *testing.T) {
-	valid := []string{"/", sub, rg, registry, blobs, mgRoot, sub + "/"}
+	valid := []string{"/", sub, rg, registry, blobs, mgRoot, sub + "/", rg + "/providers/Microsoft.ContainerService/managedClusters/fleet"}
 	for _, s := range valid {
 		if err := ValidScope(s); err != nil {
 			t.Errorf("ValidScope(%q) = %v, want nil", s, err)
@@ -179,8 +179,8 @@ func TestBuiltinRolesAreComplete(t *testing.T) {
 		}
 		ids[r.ID] = r.Name
 	}
-	if len(ids) != 17 {
-		t.Errorf("got %d built-in roles, want 17", len(ids))
+	if len(ids) != 19 {
+		t.Errorf("got %d built-in roles, want 19", len(ids))
 	}
 }
 
@@ -248,6 +248,47 @@ func TestStorageBlobRoles(t *testing.T) {
 				t.Errorf("%s grants %s: %v, want %v", role.Name, a, !tt.container, tt.container)
 			}
 		}
+	}
+}
+
+// TestAKSRoles: the AKS cluster roles grant what Azure's definitions grant, and the generic roles
+// reach the cluster operations as in Azure: Reader's */read reads the cluster but does not list
+// its credentials (an action), Contributor and Owner do both.
+func TestAKSRoles(t *testing.T) {
+	byID := map[string]Role{}
+	for _, r := range BuiltinRoles() {
+		byID[r.ID] = r
+	}
+	for _, tt := range []struct {
+		role              string
+		read, user, admin bool
+	}{
+		{AKSClusterUserRoleID, true, true, false},
+		{AKSClusterAdminRoleID, true, false, true},
+		{ReaderID, true, false, false},
+		{ContributorID, true, true, true},
+		{OwnerID, true, true, true},
+		{AcrPullID, false, false, false},
+	} {
+		role := byID[tt.role]
+		for _, c := range []struct {
+			action string
+			want   bool
+		}{{ActionManagedClusterRead, tt.read}, {ActionManagedClusterUserCredential, tt.user}, {ActionManagedClusterAdminCredential, tt.admin}} {
+			if grants(role, c.action, false) != c.want {
+				t.Errorf("%s grants %s: %v, want %v", role.Name, c.action, !c.want, c.want)
+			}
+		}
+	}
+	p := NewPolicy(BuiltinRoles(), []Assignment{
+		{ID: "a-user", PrincipalID: "p-user", RoleID: AKSClusterUserRoleID, Scope: rg + "/providers/Microsoft.ContainerService/managedClusters/fleet"},
+	}, nil)
+	cluster := rg + "/providers/Microsoft.ContainerService/managedClusters/fleet"
+	if !p.Authorize("p-user", ActionManagedClusterUserCredential, cluster) {
+		t.Error("the Cluster User Role at the cluster does not list its credentials")
+	}
+	if p.Authorize("p-user", ActionManagedClusterUserCredential, rg+"/providers/Microsoft.ContainerService/managedClusters/other") {
+		t.Error("the Cluster User Role at one cluster lists another's credentials")
 	}
 }
 

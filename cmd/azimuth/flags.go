@@ -28,6 +28,7 @@ type identityFlags struct {
 	featureGates                    featureGates
 	defaultServiceAccount           string
 	defaultDecryptionServiceAccount string
+	defaultKubeConfigServiceAccount string
 	tokenCacheMaxSize               int
 	tokenCacheMaxDuration           time.Duration
 	connectTo                       []string
@@ -43,6 +44,9 @@ func (f *identityFlags) bind(fs *pflag.FlagSet) {
 			"and with --feature-gates="+identity.FeatureGate+"=true every object authenticates to Azure as it")
 	fs.StringVar(&f.defaultDecryptionServiceAccount, "default-decryption-service-account", "",
 		"service account used by Kustomization decryption that names none (lockdown; needs --feature-gates="+identity.FeatureGate+"=true)")
+	fs.StringVar(&f.defaultKubeConfigServiceAccount, "default-kubeconfig-service-account", "",
+		"service account whose Entra identity reaches the AKS cluster of a spec.kubeConfig.configMapRef that names none "+
+			"(lockdown; needs --feature-gates="+identity.FeatureGate+"=true)")
 	fs.IntVar(&f.tokenCacheMaxSize, "token-cache-max-size", 100,
 		"number of Entra ID tokens to cache; 0 turns the cache off")
 	fs.DurationVar(&f.tokenCacheMaxDuration, "token-cache-max-duration", time.Hour,
@@ -61,6 +65,7 @@ func (f *identityFlags) identityOptions() identity.Options {
 		ObjectLevelWorkloadIdentity:     f.featureGates.enabled(identity.FeatureGate),
 		DefaultServiceAccount:           f.defaultServiceAccount,
 		DefaultDecryptionServiceAccount: f.defaultDecryptionServiceAccount,
+		DefaultKubeConfigServiceAccount: f.defaultKubeConfigServiceAccount,
 	}
 }
 

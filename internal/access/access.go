@@ -31,6 +31,11 @@ type Spec struct {
 	// Decryption reads IdentitySecret in the sops.azure-kv format, and applies
 	// --default-decryption-service-account.
 	Decryption bool
+	// KubeConfig marks a kubeconfig ConfigMap's identity: ServiceAccountName is its
+	// serviceAccountName, and --default-kubeconfig-service-account applies.
+	KubeConfig bool
+	// Audiences of the service account's token, when not Entra ID's exchange audience.
+	Audiences []string
 	// CertSecretRef names a secret whose ca.crt the connection trusts, besides the system's,
 	// and whose tls.crt and tls.key it presents to servers that ask for a client certificate.
 	CertSecretRef string
@@ -108,6 +113,7 @@ func (r *Resolver) Credential(ctx context.Context, spec Spec, conn Connection) (
 	id, err := r.identities.Resolve(ctx, identity.Request{
 		Namespace: spec.Namespace, ServiceAccountName: spec.ServiceAccountName,
 		SecretName: spec.IdentitySecret, Decryption: spec.Decryption,
+		KubeConfig: spec.KubeConfig, Audiences: spec.Audiences,
 	})
 	if err != nil {
 		return nil, err
@@ -158,6 +164,26 @@ type secretNotFound string
 
 func (e secretNotFound) Error() string { return string(e) }
 func (e secretNotFound) Unwrap() error { return ErrSecretNotFound }
+
+// ConfigMap reads a ConfigMap of namespace, such as a Kustomization's spec.kubeConfig.configMapRef.
+func (r *Resolver) ConfigMap(ctx context.Context, namespace, name string) (map[string]string, error) {
+	var cm corev1.ConfigMap
+	if err := r.client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &cm); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, configMapNotFound(fmt.Sprintf("ConfigMap '%s' not found in namespace '%s': create it, or fix the ConfigMap reference", name, namespace))
+		}
+		return nil, fmt.Errorf("reading ConfigMap '%s/%s': %w", namespace, name, err)
+	}
+	return cm.Data, nil
+}
+
+// ErrConfigMapNotFound is wrapped by ConfigMap's error for a ConfigMap that does not exist.
+var ErrConfigMapNotFound = errors.New("ConfigMap not found")
+
+type configMapNotFound string
+
+func (e configMapNotFound) Error() string { return string(e) }
+func (e configMapNotFound) Unwrap() error { return ErrConfigMapNotFound }
 
 // ServiceAccount reads a service account of namespace, for protocols that use what is attached
 // to it (a registry's image pull secrets).

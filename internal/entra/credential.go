@@ -147,7 +147,7 @@ func identityKey(id identity.Identity, c Cloud, proxy *url.URL) string {
 		id.Kind.String(), id.TenantID, id.ClientID, c.AuthorityHost, proxyURL,
 		id.Namespace, id.ServiceAccount, id.Source, id.TokenFile, id.CertificatePath,
 		id.Secret.ClientSecret, string(id.Secret.Certificate), id.Secret.CertificatePassword,
-		fmt.Sprint(id.Secret.SendCertificateChain),
+		fmt.Sprint(id.Secret.SendCertificateChain), strings.Join(id.Audiences, "\n"),
 	} {
 		h.Write([]byte(field))
 		h.Write([]byte{0})

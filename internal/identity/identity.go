@@ -68,6 +68,8 @@ type Identity struct {
 	Namespace string
 	// ServiceAccount is the service account's name, for WorkloadIdentity.
 	ServiceAccount string
+	// Audiences are the audiences of ServiceAccount's tokens when not api://AzureADTokenExchange.
+	Audiences []string
 
 	TenantID string
 	ClientID string

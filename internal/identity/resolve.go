@@ -42,13 +42,18 @@ type Options struct {
 	// DefaultDecryptionServiceAccount is DefaultServiceAccount for spec.decryption
 	// (--default-decryption-service-account). Default: none.
 	DefaultDecryptionServiceAccount string
+	// DefaultKubeConfigServiceAccount is DefaultServiceAccount for the identity a kubeconfig
+	// ConfigMap gives (spec.kubeConfig.configMapRef) when it names no serviceAccountName
+	// (--default-kubeconfig-service-account). Default: none, and then DefaultServiceAccount.
+	DefaultKubeConfigServiceAccount string
 	// LookupEnv reads the controller's environment. Default: os.LookupEnv.
 	LookupEnv func(string) (string, bool)
 }
 
 // ErrInconsistentConfiguration is returned by NewResolver when a default service account is
 // set while object-level workload identity is off; the controller refuses to start.
-var ErrInconsistentConfiguration = errors.New("cannot set a default decryption service account when the feature gate ObjectLevelWorkloadIdentity is not enabled: add --feature-gates=ObjectLevelWorkloadIdentity=true or remove --default-decryption-service-account")
+var ErrInconsistentConfiguration = errors.New("cannot set a default decryption or kubeconfig service account when the feature gate ObjectLevelWorkloadIdentity is not enabled: " +
+	"add --feature-gates=ObjectLevelWorkloadIdentity=true or remove --default-decryption-service-account and --default-kubeconfig-service-account")
 
 // Resolver resolves identities. It is safe for concurrent use.
 type Resolver struct {
@@ -67,7 +72,7 @@ func NewResolver(c client.Client, opts *Options) (*Resolver, error) {
 		o.LookupEnv = os.LookupEnv
 	}
 	if !o.ObjectLevelWorkloadIdentity {
-		if o.DefaultDecryptionServiceAccount != "" {
+		if o.DefaultDecryptionServiceAccount != "" || o.DefaultKubeConfigServiceAccount != "" {
 			return nil, ErrInconsistentConfiguration
 		}
 		o.DefaultServiceAccount = ""
@@ -87,6 +92,13 @@ type Request struct {
 	// Decryption marks a Kustomization's decryption: the secret is read in the sops.azure-kv
 	// format and --default-decryption-service-account applies.
 	Decryption bool
+	// KubeConfig marks the identity of a kubeconfig ConfigMap (spec.kubeConfig.configMapRef):
+	// ServiceAccountName is its serviceAccountName, and --default-kubeconfig-service-account
+	// applies before --default-service-account.
+	KubeConfig bool
+	// Audiences are the audiences of the service account's token, when not Entra ID's
+	// api://AzureADTokenExchange (a kubeconfig ConfigMap's 'audiences').
+	Audiences []string
 }
 
 // Resolve returns the identity an object acts as, in DESIGN.md's order: its secret, its service
@@ -101,8 +113,11 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Identity, error) {
 	sa, byDefault := req.ServiceAccountName, false
 	if sa == "" {
 		sa = r.opts.DefaultServiceAccount
-		if req.Decryption {
+		switch {
+		case req.Decryption:
 			sa = r.opts.DefaultDecryptionServiceAccount
+		case req.KubeConfig && r.opts.DefaultKubeConfigServiceAccount != "":
+			sa = r.opts.DefaultKubeConfigServiceAccount
 		}
 		byDefault = sa != ""
 	}
@@ -115,12 +130,15 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Identity, error) {
 	if strings.ContainsAny(sa, "/:") {
 		return Identity{}, fmt.Errorf("%s '%s' must name a service account in the object's own namespace '%s', without a namespace", serviceAccountField(req), sa, req.Namespace)
 	}
-	return r.fromServiceAccount(ctx, req.Namespace, sa, byDefault)
+	return r.fromServiceAccount(ctx, req.Namespace, sa, byDefault, req.Audiences)
 }
 
 func serviceAccountField(req Request) string {
-	if req.Decryption {
+	switch {
+	case req.Decryption:
 		return "spec.decryption.serviceAccountName"
+	case req.KubeConfig:
+		return "the serviceAccountName of spec.kubeConfig.configMapRef"
 	}
 	return "spec.serviceAccountName"
 }
@@ -159,7 +177,7 @@ func (r *Resolver) fromSecret(ctx context.Context, req Request) (Identity, bool,
 // object's namespace.
 var ErrDefaultServiceAccountNotFound = errors.New("the default service account does not exist in the object's namespace; this cluster is locked down to object-level workload identity, so ask the cluster administrator to create it")
 
-func (r *Resolver) fromServiceAccount(ctx context.Context, namespace, name string, byDefault bool) (Identity, error) {
+func (r *Resolver) fromServiceAccount(ctx context.Context, namespace, name string, byDefault bool, audiences []string) (Identity, error) {
 	var sa corev1.ServiceAccount
 	if err := r.client.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &sa); err != nil {
 		switch {
@@ -180,7 +198,8 @@ func (r *Resolver) fromServiceAccount(ctx context.Context, namespace, name strin
 		Source:    fmt.Sprintf("service account %s/%s", namespace, name),
 		Namespace: namespace, ServiceAccount: name,
 		TenantID: strings.TrimSpace(tenantID), ClientID: strings.TrimSpace(clientID),
-		Assertion: r.tokenRequester(namespace, name),
+		Audiences: audiences,
+		Assertion: r.tokenRequester(namespace, name, audiences),
 	}, nil
 }
 
@@ -202,11 +221,14 @@ func missingAnnotations(namespace, name string, noClient, noTenant bool) error {
 
 // tokenRequester asks the API server for a token of the service account, when one is needed.
 // The token is not bound to a pod: the controller is not running as that account.
-func (r *Resolver) tokenRequester(namespace, name string) func(context.Context) (string, error) {
+func (r *Resolver) tokenRequester(namespace, name string, audiences []string) func(context.Context) (string, error) {
+	if len(audiences) == 0 {
+		audiences = []string{ExchangeAudience}
+	}
 	return func(ctx context.Context) (string, error) {
 		sa := &corev1.ServiceAccount{}
 		sa.Namespace, sa.Name = namespace, name
-		tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: []string{ExchangeAudience}}}
+		tr := &authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{Audiences: audiences}}
 		if err := r.client.SubResource("token").Create(ctx, sa, tr); err != nil {
 			return "", fmt.Errorf("requesting a token for service account '%s/%s' (the controller needs RBAC to create serviceaccounts/token): %w", namespace, name, err)
 		}

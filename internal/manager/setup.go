@@ -21,6 +21,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/controller/recipe"
 	"github.com/azimuth-gitops/azimuth/internal/git"
 	"github.com/azimuth-gitops/azimuth/internal/oci"
+	"github.com/azimuth-gitops/azimuth/internal/remote"
 	"github.com/azimuth-gitops/azimuth/internal/tagstore"
 )
 
@@ -52,6 +53,7 @@ func (m *Manager) setup(opts Options, credentials *access.Resolver) error {
 				Client: m.GetClient(), Recorder: m.GetEventRecorder("azimuth-kustomize"),
 				Clients:              kustomization.NewClients(m.GetConfig(), m.GetScheme(), m.GetRESTMapper(), opts.Identity.DefaultServiceAccount),
 				Access:               credentials,
+				Remote:               remote.NewResolver(credentials),
 				Cache:                apply.NewCache(),
 				HTTP:                 artifactClient(),
 				NoCrossNamespaceRefs: opts.Kustomize.NoCrossNamespaceRefs,

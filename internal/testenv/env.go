@@ -37,6 +37,7 @@ type Env struct {
 
 	ownDir          bool // Start made Dir, so Stop removes it
 	etcd, apiserver *process
+	authnConfig     string // the --authentication-config file SetJWTAuthenticators rewrites
 }
 
 // Options tune Start. The zero value is ready to use.
@@ -49,6 +50,13 @@ type Options struct {
 	Dir string
 	// StartTimeout bounds the wait for the API server to become ready. Default: 2m.
 	StartTimeout time.Duration
+	// HTTPSProxy is the API server's HTTPS_PROXY: the way its JWT authenticators reach their
+	// issuers (SetJWTAuthenticators), such as the local Azure's proxy to Entra ID. Default: none.
+	HTTPSProxy string
+	// ServingNames are host names the API server's certificate holds besides localhost and
+	// 127.0.0.1, for clients that reach it by another name through a connect-to map (a local AKS
+	// cluster's FQDN). Default: none.
+	ServingNames []string
 }
 
 // Start runs etcd and kube-apiserver and waits until the API server is ready. On error nothing
@@ -80,7 +88,7 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 			env = nil
 		}
 	}()
-	certs, err := newPKI(env.Dir)
+	certs, err := newPKI(env.Dir, opts.ServingNames)
 	if err != nil {
 		return nil, fmt.Errorf("creating certificates: %w", err)
 	}
@@ -88,7 +96,7 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := env.startAPIServer(bin, etcdURL, certs); err != nil {
+	if err := env.startAPIServer(bin, etcdURL, certs, opts.HTTPSProxy); err != nil {
 		return nil, err
 	}
 	timeout := opts.StartTimeout
@@ -115,7 +123,7 @@ func (e *Env) startEtcd(bin string) (string, error) {
 	}
 	clientURL := "http://127.0.0.1:" + strconv.Itoa(client)
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(peer)
-	e.etcd, err = startProcess("etcd", filepath.Join(bin, "etcd"),
+	e.etcd, err = startProcess("etcd", filepath.Join(bin, "etcd"), nil,
 		"--name=default",
 		"--data-dir="+filepath.Join(e.Dir, "etcd"),
 		"--listen-client-urls="+clientURL, "--advertise-client-urls="+clientURL,
@@ -126,15 +134,24 @@ func (e *Env) startEtcd(bin string) (string, error) {
 	return clientURL, err
 }
 
-func (e *Env) startAPIServer(bin, etcdURL string, certs *pki) error {
+func (e *Env) startAPIServer(bin, etcdURL string, certs *pki, httpsProxy string) error {
 	port, err := freePort()
 	if err != nil {
 		return err
 	}
+	e.authnConfig = filepath.Join(e.Dir, "authentication.json")
+	if err := writeAuthenticationConfig(e.authnConfig, nil); err != nil {
+		return err
+	}
+	var env []string
+	if httpsProxy != "" {
+		env = []string{"HTTPS_PROXY=" + httpsProxy, "NO_PROXY=127.0.0.1,localhost"}
+	}
 	e.IssuerURL = "https://127.0.0.1:" + strconv.Itoa(port)
 	e.CAPEM = certs.caPEM
-	e.apiserver, err = startProcess("kube-apiserver", filepath.Join(bin, "kube-apiserver"),
+	e.apiserver, err = startProcess("kube-apiserver", filepath.Join(bin, "kube-apiserver"), env,
 		"--etcd-servers="+etcdURL,
+		"--authentication-config="+e.authnConfig,
 		"--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
 		"--secure-port="+strconv.Itoa(port),
 		"--cert-dir="+filepath.Join(e.Dir, "apiserver"),

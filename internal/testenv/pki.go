@@ -25,7 +25,7 @@ type pki struct {
 	adminCertPEM, adminKeyPEM []byte
 }
 
-func newPKI(dir string) (*pki, error) {
+func newPKI(dir string, servingNames []string) (*pki, error) {
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -61,7 +61,7 @@ func newPKI(dir string) (*pki, error) {
 			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 		}
 		if usage == x509.ExtKeyUsageServerAuth {
-			tmpl.DNSNames = []string{"localhost"}
+			tmpl.DNSNames = append([]string{"localhost"}, servingNames...)
 			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
 		}
 		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)

@@ -26,8 +26,12 @@ type process struct {
 	err  error // set before done is closed
 }
 
-func startProcess(name, path string, args ...string) (*process, error) {
+// startProcess runs path with args, and with env added to this process's environment.
+func startProcess(name, path string, env []string, args ...string) (*process, error) {
 	cmd := exec.Command(path, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	p := &process{name: name, cmd: cmd, log: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.log, p.log

@@ -150,8 +150,9 @@ type KustomizationSpec struct {
 	Images []Image `json:"images,omitempty"`
 
 	// KubeConfig applies to a remote cluster, as the kubeconfig of a secret of the
-	// Kustomization's namespace says; with spec.serviceAccountName (or --default-service-account),
-	// impersonating that service account there. Default: this cluster.
+	// Kustomization's namespace says, or as an AKS cluster a ConfigMap names, reached with an
+	// Entra token; with spec.serviceAccountName (or --default-service-account), impersonating
+	// that service account there. Default: this cluster.
 	// +optional
 	KubeConfig *meta.KubeConfigReference `json:"kubeConfig,omitempty"`
 

@@ -29,6 +29,18 @@ import (
 func (r *Reconciler) applier(ctx context.Context, obj *kustomizev1.Kustomization, health apply.HealthFunc) (*apply.Manager, actor, error) {
 	opts := apply.Options{Force: obj.Spec.Force, PollInterval: r.HealthPollInterval, Cache: r.Cache, Health: health}
 	owner := apply.Owner{Name: obj.Name, Namespace: obj.Namespace}
+	if kc := obj.Spec.KubeConfig; kc != nil && kc.ConfigMapRef != nil {
+		t, err := r.Remote.Target(ctx, obj.Namespace, kc.ConfigMapRef.Name)
+		if err != nil {
+			return nil, actor{}, err
+		}
+		c, user, err := r.Clients.RemoteConfig(obj.Namespace, t.Key, t.Config, obj.Spec.ServiceAccountName, t.Cluster)
+		if err != nil {
+			return nil, actor{}, err
+		}
+		opts.Cache = nil
+		return apply.New(c, owner, opts), actor{user: user, configMap: kc.ConfigMapRef.Name, cluster: t.Cluster, identity: t.Identity}, nil
+	}
 	if kc := obj.Spec.KubeConfig; kc != nil && kc.SecretRef != nil {
 		data, err := r.Access.Secret(ctx, obj.Namespace, kc.SecretRef.Name)
 		if err != nil {
@@ -50,10 +62,14 @@ func (r *Reconciler) applier(ctx context.Context, obj *kustomizev1.Kustomization
 }
 
 // actor is who applies a Kustomization's objects: user, impersonated ("" for none), on this
-// cluster or on the cluster of the kubeconfig in secret kubeconfig.
+// cluster, on the cluster of the kubeconfig in secret kubeconfig, or on the AKS cluster of
+// ConfigMap configMap (cluster describes it) as identity.
 type actor struct {
 	user       string
 	kubeconfig string
+	configMap  string
+	cluster    string
+	identity   string
 }
 
 // apply applies objs, records the inventory and prunes what left it. When the apply fails
@@ -148,7 +164,7 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 		return nil
 	}
 	m, who, err := r.applier(ctx, obj, nil)
-	if errors.Is(err, access.ErrSecretNotFound) && obj.Spec.KubeConfig != nil {
+	if obj.Spec.KubeConfig != nil && (errors.Is(err, access.ErrSecretNotFound) || errors.Is(err, access.ErrConfigMapNotFound)) {
 		// The remote cluster cannot be reached without it (a namespace being deleted takes the
 		// secret with it): what was applied there stays, and the event says so.
 		if r.Recorder != nil {
@@ -186,6 +202,9 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 // explain adds to a refusal of the API server who was refused and how to allow it, and to a
 // remote cluster that cannot be reached or trusted which kubeconfig names it.
 func explain(err error, who actor) error {
+	if who.configMap != "" {
+		return explainAKS(err, who)
+	}
 	if !apierrors.IsForbidden(err) {
 		if who.kubeconfig != "" {
 			return explainRemote(err, who.kubeconfig)
@@ -214,6 +233,32 @@ func explainRemote(err error, secret string) error {
 		return fmt.Errorf("%w (the remote cluster's certificate does not match the kubeconfig in secret '%s': fix its certificate-authority-data or server)", err, secret)
 	case errors.As(err, &netErr):
 		return fmt.Errorf("%w (the cluster of the kubeconfig in secret '%s' cannot be reached: check its server address, and that the controller's network reaches it)", err, secret)
+	}
+	return err
+}
+
+// explainAKS says what to change when an AKS cluster refuses, cannot be reached or is not
+// trusted. Its Kubernetes RBAC names an Entra identity by its object ID, which the API server's
+// refusal quotes as the user.
+func explainAKS(err error, who actor) error {
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var netErr net.Error
+	switch {
+	case apierrors.IsForbidden(err) && who.user != "":
+		return fmt.Errorf("%w (applied as '%s' in %s, spec.serviceAccountName or --default-service-account: grant it a Role or ClusterRole binding "+
+			"with the permission there, and %s the permission to impersonate it)", err, who.user, who.cluster, who.identity)
+	case apierrors.IsForbidden(err):
+		return fmt.Errorf("%w (applied as %s in %s: bind a Role or ClusterRole with the permission there to the user the refusal names, "+
+			"the identity's object ID; with Azure RBAC for Kubernetes, assign it a role such as Azure Kubernetes Service RBAC Writer on the cluster)", err, who.identity, who.cluster)
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("%w (the API server of %s did not accept the Microsoft Entra token of %s: the cluster needs Entra ID integration in the identity's tenant)",
+			err, who.cluster, who.identity)
+	case errors.As(err, &unknownCA), errors.As(err, &hostname):
+		return fmt.Errorf("%w (the API server's certificate does not match the CA of %s: fix or remove the ConfigMap's 'ca.crt', or its 'address')", err, who.cluster)
+	case errors.As(err, &netErr):
+		return fmt.Errorf("%w (%s cannot be reached: check the ConfigMap's 'address', and that the controller's network reaches the API server; a private cluster needs a network path to it)",
+			err, who.cluster)
 	}
 	return err
 }

@@ -34,6 +34,7 @@ import (
 	"github.com/azimuth-gitops/azimuth/internal/clip"
 	"github.com/azimuth-gitops/azimuth/internal/controller/recipe"
 	"github.com/azimuth-gitops/azimuth/internal/controller/status"
+	"github.com/azimuth-gitops/azimuth/internal/remote"
 )
 
 // Reconciler reconciles Kustomization objects.
@@ -44,6 +45,8 @@ type Reconciler struct {
 	Clients *Clients
 	// Access reads decryption secrets and resolves the decryption identity for Key Vault.
 	Access *access.Resolver
+	// Remote reaches the AKS clusters of spec.kubeConfig.configMapRef.
+	Remote *remote.Resolver
 	// Cache lets an unchanged object skip its dry run (apply.Cache). Default: none, every object
 	// is dry-run on every reconcile.
 	Cache *apply.Cache

@@ -42,24 +42,62 @@ func (c *Clients) Remote(namespace string, ref *meta.SecretKeyReference, data ma
 	if err != nil {
 		return nil, "", err
 	}
+	cl, err := c.newRemote(cfg, fmt.Sprintf("the kubeconfig of secret '%s'", ref.Name), fmt.Sprintf("the cluster of the kubeconfig in secret '%s'", ref.Name))
+	if err != nil {
+		return nil, "", err
+	}
+	c.keepRemote(key, cl)
+	return cl, user, nil
+}
+
+// RemoteConfig returns the client a Kustomization of namespace applies with on the cluster cfg
+// reaches (a remote.Target, kept by its key), impersonating serviceAccount (or
+// --default-service-account) there as Remote does; cluster describes it for messages.
+func (c *Clients) RemoteConfig(namespace, key string, cfg *rest.Config, serviceAccount, cluster string) (client.Client, string, error) {
+	user := c.impersonated(namespace, serviceAccount)
+	key = "target\x00" + key + "\x00" + user
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.remote[key]; ok {
+		return cl, user, nil
+	}
+	cfg = rest.CopyConfig(cfg)
+	if user != "" {
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: user}
+	}
+	cfg.QPS, cfg.Burst, cfg.UserAgent = c.config.QPS, c.config.Burst, c.config.UserAgent
+	cl, err := c.newRemote(cfg, cluster, cluster)
+	if err != nil {
+		return nil, "", err
+	}
+	c.keepRemote(key, cl)
+	return cl, user, nil
+}
+
+// newRemote makes a client of a remote cluster, which discovers that cluster's kinds as they are
+// needed. what and where name the configuration and the cluster in errors.
+func (c *Clients) newRemote(cfg *rest.Config, what, where string) (client.Client, error) {
 	httpClient, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return nil, "", fmt.Errorf("the kubeconfig of secret '%s': %w", ref.Name, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	// The remote cluster's kinds, not this one's: discovered there, as they are needed.
 	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
 	if err != nil {
-		return nil, "", fmt.Errorf("reaching the cluster of the kubeconfig in secret '%s': %w", ref.Name, err)
+		return nil, fmt.Errorf("reaching %s: %w", where, err)
 	}
 	cl, err := client.New(cfg, client.Options{Scheme: c.scheme, Mapper: mapper, HTTPClient: httpClient})
 	if err != nil {
-		return nil, "", fmt.Errorf("creating the API client of the kubeconfig in secret '%s': %w", ref.Name, err)
+		return nil, fmt.Errorf("creating the API client of %s: %w", what, err)
 	}
+	return cl, nil
+}
+
+// keepRemote keeps cl by key, within maxRemoteClients. Call with c.mu held.
+func (c *Clients) keepRemote(key string, cl client.Client) {
 	if len(c.remote) >= maxRemoteClients {
 		clear(c.remote)
 	}
 	c.remote[key] = cl
-	return cl, user, nil
 }
 
 // restConfig is the REST config of a remote client acting as user ("" for the kubeconfig's
