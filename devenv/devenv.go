@@ -49,6 +49,8 @@ type Env struct {
 	// Transport reaches the local Azure: its connect-to map and CA, nothing else.
 	Transport transport.Options
 	stateDir  string
+	// clusterRules send the directory's AKS clusters' hosts to the control plane.
+	clusterRules []string
 }
 
 // Start brings up Kubernetes and the local Azure and installs the CRDs. Controllers start with
@@ -69,7 +71,21 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 			env = nil
 		}
 	}()
-	kubeOpts := &testenv.Options{BinDir: o.BinDir}
+	// The control plane also serves as the directory's AKS clusters: its certificate names their
+	// hosts, and it reads Entra ID's keys through the local Azure's proxy, whose port is chosen
+	// now since the local Azure starts after it.
+	dir := o.Directory
+	if dir == nil {
+		dir = directory.Default()
+	}
+	proxyAddr, err := freeAddr()
+	if err != nil {
+		return env, err
+	}
+	kubeOpts := &testenv.Options{BinDir: o.BinDir, HTTPSProxy: "http://" + proxyAddr}
+	for _, c := range dir.ManagedClusters() {
+		kubeOpts.ServingNames = append(kubeOpts.ServingNames, c.Host())
+	}
 	if o.StateDir != "" {
 		kubeOpts.Dir = filepath.Join(o.StateDir, "kube")
 		if err := os.MkdirAll(kubeOpts.Dir, 0o700); err != nil {
@@ -97,11 +113,14 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 	done = step("the local Azure")
 	// Blob Storage (Azurite) too: kept in the state directory when there is one to keep.
 	blob := &azurelocal.BlobOptions{Persist: o.StateDir != ""}
-	env.Azure, err = azurelocal.Start(ctx, &azurelocal.Options{StateDir: azureDir, Directory: o.Directory, IssuerCAs: [][]byte{env.Kube.CAPEM}, Blob: blob})
+	env.Azure, err = azurelocal.Start(ctx, &azurelocal.Options{StateDir: azureDir, Directory: dir, ProxyListen: proxyAddr, IssuerCAs: [][]byte{env.Kube.CAPEM}, Blob: blob})
+	if err == nil {
+		err = env.serveClusters(ctx)
+	}
 	if done(err); err != nil {
 		return env, fmt.Errorf("starting the local Azure: %w", err)
 	}
-	rules, err := transport.ParseConnectToList(strings.Join(env.Azure.ConnectTo(), "\n"))
+	rules, err := transport.ParseConnectToList(strings.Join(append(env.Azure.ConnectTo(), env.clusterRules...), "\n"))
 	if err != nil {
 		return env, err
 	}

@@ -49,19 +49,22 @@ func TestDevUpOnce(t *testing.T) {
 		"Bucket team-denied/manifests", `--role "Storage Blob Data Reader"`,
 		"Provider team-apps/teams", "Alert team-apps/teams", "Provider team-platform/azure-devops", "Alert team-platform/azure-devops",
 		"Provider team-platform/event-hub", "Alert team-platform/event-hub",
+		"Kustomization team-apps/aks", "Kustomization team-node/aks",
+		"Kustomization team-denied/aks", `--role "Azure Kubernetes Service Cluster User Role"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the output lacks %q", want)
 		}
 	}
 	// 9 of the ACR slice; 6 GitRepositories: team-apps, team-platform, team-node, and
-	// team-secrets' PAT, SSH key and application certificate; 8 Kustomizations: podinfo and the
-	// decrypted secrets in team-apps, team-platform, team-node and team-secrets; team-platform's
+	// team-secrets' PAT, SSH key and application certificate; 11 Kustomizations: podinfo and the
+	// decrypted secrets in team-apps, team-platform, team-node and team-secrets, and the AKS
+	// cluster's in team-apps, team-platform and team-node; team-platform's
 	// ImageUpdateAutomation; 5 Buckets: team-apps, team-platform, team-node, and team-secrets'
 	// account key and client secret; the Teams, Azure DevOps and Event Hubs Providers and
 	// Alerts, which delivered.
-	if n := strings.Count(out, "  True  "); n != 35 {
-		t.Errorf("%d rows are Ready, want 35", n)
+	if n := strings.Count(out, "  True  "); n != 38 {
+		t.Errorf("%d rows are Ready, want 38", n)
 	}
 	if left := processesUsing(t, state); len(left) > 0 {
 		t.Fatalf("processes left running after dev up --once:\n%s", strings.Join(left, "\n"))

@@ -24,13 +24,14 @@ import (
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 )
 
-// The table of a run with the built-in directory: 39 rows, of which these are Ready and these
+// The table of a run with the built-in directory: 43 rows, of which these are Ready and these
 // fail on purpose, each with its reason.
 const (
-	wantRows = 39
+	wantRows = 43
 	// 9 of the ACR slice, 6 GitRepositories, 4 application Kustomizations, 4 decrypting ones,
-	// 1 ImageUpdateAutomation, 5 Buckets, 3 Providers and 3 Alerts that delivered.
-	wantReady = 35
+	// 3 applying to the AKS cluster, 1 ImageUpdateAutomation, 5 Buckets, 3 Providers and 3
+	// Alerts that delivered.
+	wantReady = 38
 )
 
 var wantDenied = map[string]string{
@@ -38,6 +39,7 @@ var wantDenied = map[string]string{
 	"GitRepository team-denied/fleet":     sourcev1.AuthenticationFailedReason,
 	"Bucket team-denied/manifests":        sourcev1.BucketOperationFailedReason,
 	"Kustomization team-denied/secrets":   kustomizev1.DecryptionFailedReason,
+	"Kustomization team-denied/aks":       meta.ReconciliationFailedReason,
 }
 
 // TestDevUp runs the demo end to end, as `azimuth dev up --once` does: every object settles as
@@ -94,6 +96,11 @@ func TestDevUp(t *testing.T) {
 		"Kustomization team-platform/podinfo": "none (applies OCIRepository manifests)",
 		"Kustomization team-node/podinfo":     "none (applies OCIRepository manifests)",
 		"OCIRepository team-denied/manifests": "object WI team-denied/source (bca54e62…)",
+		// the AKS cluster, one per identity kind
+		"Kustomization team-apps/aks":     "object WI team-apps/source (9900c650…)",
+		"Kustomization team-platform/aks": "controller WI flux-controller (213d8012…)",
+		"Kustomization team-node/aks":     "node MI node-kubelet (4817e33f…)",
+		"Kustomization team-denied/aks":   "object WI team-denied/source (bca54e62…)",
 		// the Buckets, one per identity kind
 		"Bucket team-apps/manifests":        "object WI team-apps/source (9900c650…)",
 		"Bucket team-platform/manifests":    "controller WI flux-controller (213d8012…)",
@@ -125,6 +132,9 @@ func TestDevUp(t *testing.T) {
 		"https://azimuth-local.vault.azure.net/keys/sops/",
 		`it needs the role "Key Vault Crypto User" on the vault azimuth-local`,
 		`az role assignment create --assignee bca54e62-4c56-40ce-9b34-044a9a5f57b4 --role "Key Vault Crypto User"`,
+		"Kustomization team-denied/aks is not Ready (ReconciliationFailed):",
+		`it needs the role "Azure Kubernetes Service Cluster User Role" on the AKS cluster fleet`,
+		`az role assignment create --assignee bca54e62-4c56-40ce-9b34-044a9a5f57b4 --role "Azure Kubernetes Service Cluster User Role"`,
 		"Bucket team-denied/manifests is not Ready (BucketOperationFailed):",
 		`it needs the role "Storage Blob Data Reader" on the storage account azimuthlocal`,
 		`az role assignment create --assignee bca54e62-4c56-40ce-9b34-044a9a5f57b4 --role "Storage Blob Data Reader"`,
@@ -154,6 +164,7 @@ func TestDevUp(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "team-denied", Name: SOPSSecret}, &secret); err == nil {
 		t.Error("team-denied's Secret was applied though its identity may not decrypt")
 	}
+	checkFleet(ctx, t, sys)
 	checkBuckets(ctx, t, sys, table)
 	checkNotifications(ctx, t, sys, table)
 	checkAutomation(ctx, t, sys, table)
@@ -195,10 +206,13 @@ func TestSamplesPlan(t *testing.T) {
 				line += " secret " + d.SecretRef.Name
 			}
 		}
+		if k.Spec.KubeConfig != nil {
+			line += " to " + k.Spec.TargetNamespace + " of ConfigMap " + k.Spec.KubeConfig.ConfigMapRef.Name
+		}
 		if smp.failReason != "" {
 			line += ", fails with " + smp.failReason
 		}
-		if k.Spec.Wait || k.Spec.TargetNamespace != k.Namespace || !k.Spec.Prune {
+		if k.Spec.Wait || (k.Spec.TargetNamespace != k.Namespace && k.Spec.KubeConfig == nil) || !k.Spec.Prune {
 			t.Errorf("%s: wait %v, targetNamespace %q, prune %v", line, k.Spec.Wait, k.Spec.TargetNamespace, k.Spec.Prune)
 		}
 		got = append(got, line)
@@ -206,11 +220,15 @@ func TestSamplesPlan(t *testing.T) {
 	want := []string{
 		"team-apps/podinfo from OCIRepository manifests",
 		"team-apps/secrets from GitRepository fleet, decrypting as object WI source",
+		"team-apps/aks from OCIRepository manifests to team-apps-aks of ConfigMap aks",
 		"team-platform/podinfo from OCIRepository manifests",
 		"team-platform/secrets from GitRepository fleet, decrypting as controller WI",
+		"team-platform/aks from OCIRepository manifests to team-platform-aks of ConfigMap aks",
 		"team-node/podinfo from OCIRepository manifests",
 		"team-node/secrets from GitRepository fleet, decrypting as node MI",
+		"team-node/aks from OCIRepository manifests to team-node-aks of ConfigMap aks",
 		"team-denied/secrets from OCIRepository manifests of team-apps, decrypting as object WI source, fails with DecryptionFailed",
+		"team-denied/aks from OCIRepository manifests of team-apps to team-denied-aks of ConfigMap aks, fails with ReconciliationFailed",
 		"team-secrets/podinfo from GitRepository fleet-pat",
 		"team-secrets/secrets from GitRepository fleet-pat, decrypting as client secret secret sops-keys",
 	}
@@ -229,7 +247,7 @@ func TestSamplesPlan(t *testing.T) {
 	s.names.vault = ""
 	_, extra, _ = s.secretsTenantKustomizations()
 	for _, smp := range append(samples(), extra...) {
-		if k, ok := smp.obj.(*kustomizev1.Kustomization); ok && (k.Spec.Decryption != nil || smp.failReason != "") {
+		if k, ok := smp.obj.(*kustomizev1.Kustomization); ok && (k.Spec.Decryption != nil || (smp.failReason != "" && k.Spec.KubeConfig == nil)) {
 			t.Errorf("without a vault, %s/%s decrypts (or must fail: %q)", k.Namespace, k.Name, smp.failReason)
 		}
 	}
@@ -489,4 +507,24 @@ func writeFile(t *testing.T, path string) {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// checkFleet: the Kustomizations of the AKS cluster applied the application there (the control
+// plane, serving as the cluster), each as its identity, and team-denied's applied nothing.
+func checkFleet(ctx context.Context, t *testing.T, sys *System) {
+	t.Helper()
+	c := sys.Env.Client
+	for _, ns := range []string{"team-apps", "team-platform", "team-node"} {
+		var cm corev1.ConfigMap
+		key := client.ObjectKey{Namespace: ns + FleetSuffix, Name: AppConfigMap}
+		if err := c.Get(ctx, key, &cm); err != nil {
+			t.Errorf("the application in the AKS cluster: %v", err)
+		} else if cm.GetLabels()[kustomizev1.NameLabel] != FleetKustomization || cm.GetLabels()[kustomizev1.NamespaceLabel] != ns {
+			t.Errorf("ConfigMap %s lacks the labels of Kustomization %s/%s: %v", key, ns, FleetKustomization, cm.GetLabels())
+		}
+	}
+	var cm corev1.ConfigMap
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "team-denied" + FleetSuffix, Name: AppConfigMap}, &cm); err == nil {
+		t.Error("team-denied's application reached the AKS cluster though its identity holds no role there")
+	}
 }

@@ -94,6 +94,7 @@ func (s *System) samples() ([]*corev1.Secret, []sample) {
 		}
 		out = append(out, s.automationSamples(t, id)...)
 		out = append(out, s.tenantKustomizations(t, id)...)
+		out = append(out, s.fleetSample(t, id)...)
 		notifySecrets, notifySamples := s.notificationSamples(t, id)
 		secrets, out = append(secrets, notifySecrets...), append(out, notifySamples...)
 	}

@@ -94,6 +94,8 @@ type names struct {
 	// eventHubs is the namespace EventHubsNamespace when it has the hub EventHubsHub; empty
 	// name: none.
 	eventHubs directory.EventHubsNamespace
+	// cluster is the AKS cluster of the fleet samples; empty name: none.
+	cluster directory.ManagedCluster
 }
 
 func lookup(d *directory.Directory) (*names, error) {
@@ -103,6 +105,9 @@ func lookup(d *directory.Directory) (*names, error) {
 		return nil, missing("a container registry (resources.registries)")
 	}
 	n.registry = regs[0]
+	if clusters := d.ManagedClusters(); len(clusters) > 0 {
+		n.cluster = clusters[0]
+	}
 	var ok bool
 	if n.controller, ok = d.Principal(ControllerIdentity); !ok || n.controller.Kind != directory.KindManagedIdentity {
 		return nil, missing("the managed identity '" + ControllerIdentity + "'")
@@ -188,6 +193,9 @@ func (s *System) setUpTenants(ctx context.Context) (string, error) {
 				granted++
 			}
 		}
+	}
+	if err := s.setUpFleet(ctx); err != nil {
+		return "", err
 	}
 	if s.names.hasSecretsTenant() {
 		if err := s.create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: SecretsTenant}}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/azimuth-gitops/azimuth/internal/azure/aks"
 	"github.com/azimuth-gitops/azimuth/internal/clip"
 )
 
@@ -28,8 +29,8 @@ type ConfigMap struct {
 	Provider string
 	// Cluster is the AKS cluster's resource ID; needed when Address or CA is missing.
 	Cluster string
-	// Address is the API server's address, and must be one of the cluster's when Cluster is
-	// described; empty for the first of them.
+	// Address is the API server's address, canonical (https://HOST:PORT, the host in lower
+	// case), and must be one of the cluster's when Cluster is described; empty for the first.
 	Address string
 	// CA is the API server's CA bundle, PEM; empty for the cluster's own, from Azure.
 	CA []byte
@@ -80,6 +81,13 @@ func ParseConfigMap(name string, data map[string]string) (ConfigMap, error) {
 	if cm.Cluster == "" && (cm.Address == "" || len(cm.CA) == 0) {
 		return ConfigMap{}, configError("ConfigMap '%s' needs the key '%s' (the AKS cluster's resource ID), unless it gives both '%s' and '%s'",
 			name, KeyCluster, KeyAddress, KeyCA)
+	}
+	if cm.Address != "" {
+		address, err := aks.CanonicalAddress(cm.Address)
+		if err != nil {
+			return ConfigMap{}, configError("the '%s' of ConfigMap '%s': %v", KeyAddress, name, err)
+		}
+		cm.Address = address
 	}
 	if strings.ContainsAny(cm.ServiceAccountName, "/:") {
 		return ConfigMap{}, configError("the '%s' of ConfigMap '%s' must name a service account of the Kustomization's namespace, without a namespace",

@@ -16,7 +16,7 @@ func TestParseConfigMap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cm.Cluster != "/subscriptions/x" || cm.Address != "https://a" || string(cm.CA) != "PEM" ||
+	if cm.Cluster != "/subscriptions/x" || cm.Address != "https://a:443" || string(cm.CA) != "PEM" ||
 		!slices.Equal(cm.Audiences, []string{"api://one", "api://two"}) || cm.ServiceAccountName != "deployer" {
 		t.Errorf("read %+v", cm)
 	}

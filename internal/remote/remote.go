@@ -118,11 +118,7 @@ func (r *Resolver) Target(ctx context.Context, namespace, name string) (Target, 
 // Azure Resource Manager says of the cluster (with the ConfigMap's CA, if any, preferred).
 func endpoint(ctx context.Context, cm ConfigMap, cred *entra.Credential, conn access.Connection) (aks.Endpoint, string, error) {
 	if cm.Address != "" && len(cm.CA) > 0 {
-		address, err := aks.CanonicalAddress(cm.Address)
-		if err != nil {
-			return aks.Endpoint{}, "", configError("the '%s' of ConfigMap '%s': %v", KeyAddress, cm.Name, err)
-		}
-		return aks.Endpoint{Address: address, CAData: cm.CA}, fmt.Sprintf("the cluster at %s of ConfigMap '%s'", address, cm.Name), nil
+		return aks.Endpoint{Address: cm.Address, CAData: cm.CA}, fmt.Sprintf("the cluster at %s of ConfigMap '%s'", cm.Address, cm.Name), nil
 	}
 	id, err := aks.ParseClusterID(cm.Cluster)
 	if err != nil {

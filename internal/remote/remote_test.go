@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -36,8 +37,17 @@ func TestTargetReachesAKSCluster(t *testing.T) {
 		t.Fatalf("before any binding: %v, want Forbidden for user %s", err, memberOID)
 	}
 	w.grant(t, memberOID, "cluster-admin")
-	if _, err := cs.CoreV1().Namespaces().Get(t.Context(), ns, metav1.GetOptions{}); err != nil {
-		t.Fatalf("after binding cluster-admin: %v", err)
+	// The authorizer sees a new binding once its informer has it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, err = cs.CoreV1().Namespaces().Get(t.Context(), ns, metav1.GetOptions{})
+		if err == nil {
+			break
+		}
+		if !apierrors.IsForbidden(err) || time.Now().After(deadline) {
+			t.Fatalf("after binding cluster-admin: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	// The same ConfigMap and identity give the same target; another identity another.
@@ -83,7 +93,7 @@ func TestTargetRefusals(t *testing.T) {
 		{name: "unknown cluster", clientID: member, data: map[string]string{"provider": "azure", "cluster": clusters + "fleat"},
 			want: []string{"was not found (404", "fix the ConfigMap's 'cluster' key"}},
 		{name: "address not the cluster's", clientID: member, data: map[string]string{"provider": "azure", "cluster": fleetID, "address": "https://elsewhere.example.com"},
-			want: []string{"'https://elsewhere.example.com' is not one of AKS cluster 'fleet''s API server addresses (https://" + fleetHost + ":443)"}},
+			want: []string{"'https://elsewhere.example.com:443' is not one of AKS cluster 'fleet''s API server addresses (https://" + fleetHost + ":443)"}},
 		{name: "bad cluster ID", clientID: member, data: map[string]string{"provider": "azure", "cluster": "fleet"},
 			want: []string{"the 'cluster' of ConfigMap 'cm'", "invalid AKS cluster ID 'fleet'"}},
 		{name: "provider missing", clientID: member, data: map[string]string{"cluster": fleetID},

@@ -97,8 +97,9 @@ func writeAuthenticationConfig(path string, authenticators []JWTAuthenticator) e
 }
 
 // SetJWTAuthenticators replaces the API server's JWT authenticators. The API server reloads its
-// authentication configuration when the file changes, and each authenticator then reads its
-// issuer's keys: wait for a token to be accepted with Authenticate.
+// authentication configuration when the file changes, once the new authenticators have read their
+// issuers' keys, which it checks every 10 seconds: wait for a token to be accepted with
+// Authenticate (about 10 seconds).
 func (e *Env) SetJWTAuthenticators(authenticators []JWTAuthenticator) error {
 	return writeAuthenticationConfig(e.authnConfig, authenticators)
 }
