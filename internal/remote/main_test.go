@@ -74,7 +74,7 @@ func TestMain(m *testing.M) {
 }
 
 // local returns the package's world, starting it on first use.
-func local(t *testing.T) *world {
+func local(t testing.TB) *world {
 	t.Helper()
 	return shared.Get(t, startWorld)
 }
@@ -176,7 +176,7 @@ func (w *world) resolver(clientID string) *Resolver {
 }
 
 // configMap creates a ConfigMap with data in a new namespace and returns the namespace.
-func (w *world) configMap(t *testing.T, name string, data map[string]string) string {
+func (w *world) configMap(t testing.TB, name string, data map[string]string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "remote-"}}
 	if err := w.kube.Create(t.Context(), ns); err != nil {
