@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/azimuth-gitops/azimuth/internal/azure/acr"
+	"github.com/azimuth-gitops/azimuth/internal/azure/aks"
 	"github.com/azimuth-gitops/azimuth/internal/azure/blob"
 	"github.com/azimuth-gitops/azimuth/internal/azure/devops"
 	"github.com/azimuth-gitops/azimuth/internal/azure/eventhubs"
@@ -158,7 +159,7 @@ func kubeRESTConfig(kubeconfig string) (*rest.Config, clientcmd.ClientConfig, er
 }
 
 // scopeNames are the short names --scope accepts, in the order the help lists them.
-var scopeNames = []string{"acr", "storage", "keyvault", "eventhubs", "devops", "management"}
+var scopeNames = []string{"acr", "storage", "keyvault", "eventhubs", "devops", "aks", "management"}
 
 // serviceScopes asks each service's adapter for its scope in a cloud.
 var serviceScopes = map[string]func(entra.Cloud) string{
@@ -167,6 +168,8 @@ var serviceScopes = map[string]func(entra.Cloud) string{
 	"keyvault":  keyvault.ScopeFor,
 	"eventhubs": eventhubs.ScopeFor,
 	"devops":    devops.ScopeFor,
+	// An AKS API server's, for spec.kubeConfig.configMapRef: the same in every cloud.
+	"aks": func(entra.Cloud) string { return aks.ServerScope },
 	"management": func(c entra.Cloud) string {
 		rm, _ := c.Service(entra.ResourceManager)
 		return rm.Scope()

@@ -143,6 +143,7 @@ func TestTokenForSecret(t *testing.T) {
 	}{
 		{"Bucket secret", []string{"--secret", "azure", "--scope", "https://storage.azure.com/.default"}, "https://storage.azure.com"},
 		{"decryption secret", []string{"--secret", "sops-azure", "--decryption", "--scope", "keyvault"}, "https://vault.azure.net"},
+		{"AKS API server", []string{"--secret", "azure", "--scope", "aks"}, "6dae42f8-4368-4678-94ff-3960e28e3630"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, _, err := run(t.Context(), slices.Concat(base, tc.args, []string{"--raw"})...)
