@@ -8,6 +8,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/azimuth-gitops/azimuth/internal/identity"
 )
 
 // The cache's generic behaviour (one fetch per key, parallel keys, LRU, failures, invalidation,
@@ -108,4 +110,15 @@ func TestCacheCountsInMetrics(t *testing.T) {
 // gets reports how many gets have counted as a hit or a miss.
 func gets(c *tokenCache) int {
 	return int(testutil.ToFloat64(c.metrics.misses) + testutil.ToFloat64(c.metrics.hits))
+}
+
+// Two workload identities of one service account whose tokens carry other audiences are two
+// identities to the cache: a ConfigMap's 'audiences' never gets another's cached token.
+func TestIdentityKeyHoldsAudiences(t *testing.T) {
+	base := identity.Identity{Kind: identity.WorkloadIdentity, TenantID: "t", ClientID: "c", Namespace: "ns", ServiceAccount: "sa"}
+	other := base
+	other.Audiences = []string{"api://fleet-east"}
+	if identityKey(base, AzurePublic, nil) == identityKey(other, AzurePublic, nil) {
+		t.Error("the audiences do not change the identity's cache key")
+	}
 }

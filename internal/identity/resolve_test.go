@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -92,6 +93,7 @@ func TestResolveRules(t *testing.T) {
 	on := &Options{ObjectLevelWorkloadIdentity: true, LookupEnv: noEnv}
 	lockdown := &Options{ObjectLevelWorkloadIdentity: true, DefaultServiceAccount: "locked-default", DefaultDecryptionServiceAccount: "missing", LookupEnv: noEnv}
 	off := &Options{LookupEnv: noEnv}
+	kubeconfigDefault := &Options{ObjectLevelWorkloadIdentity: true, DefaultServiceAccount: "locked-default", DefaultKubeConfigServiceAccount: "source", LookupEnv: noEnv}
 
 	tests := []struct {
 		name     string
@@ -116,6 +118,13 @@ func TestResolveRules(t *testing.T) {
 		{name: "secret wins over account", opts: on, req: Request{Namespace: ns, SecretName: "app", ServiceAccountName: "source"}, wantKind: ClientSecret},
 		{name: "sops secret", opts: on, req: Request{Namespace: ns, SecretName: "sops", Decryption: true}, wantKind: ManagedIdentity},
 		{name: "missing secret", opts: on, req: Request{Namespace: ns, SecretName: "nope"}, wantErr: "secret 'nope' not found in namespace"},
+		// A kubeconfig ConfigMap's identity: its serviceAccountName, else
+		// --default-kubeconfig-service-account, else --default-service-account.
+		{name: "kubeconfig default", opts: kubeconfigDefault, req: Request{Namespace: ns, KubeConfig: true}, wantKind: WorkloadIdentity, wantSA: "source"},
+		{name: "kubeconfig named account wins", opts: kubeconfigDefault, req: Request{Namespace: ns, KubeConfig: true, ServiceAccountName: "locked-default"}, wantKind: WorkloadIdentity, wantSA: "locked-default"},
+		{name: "kubeconfig falls back to the lockdown", opts: lockdown, req: Request{Namespace: ns, KubeConfig: true}, wantKind: WorkloadIdentity, wantSA: "locked-default"},
+		{name: "other objects ignore the kubeconfig default", opts: kubeconfigDefault, req: Request{Namespace: ns}, wantKind: WorkloadIdentity, wantSA: "locked-default"},
+		{name: "gate off, kubeconfig", opts: off, req: Request{Namespace: ns, KubeConfig: true, ServiceAccountName: "source"}, wantErr: "the serviceAccountName of spec.kubeConfig.configMapRef"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,8 +159,43 @@ func TestFeatureGateErrorIsTerminal(t *testing.T) {
 }
 
 func TestNewResolverRefusesADecryptionDefaultWithoutTheGate(t *testing.T) {
-	if _, err := NewResolver(nil, &Options{DefaultDecryptionServiceAccount: "b"}); !errors.Is(err, ErrInconsistentConfiguration) {
-		t.Errorf("NewResolver = %v, want ErrInconsistentConfiguration", err)
+	for _, o := range []*Options{{DefaultDecryptionServiceAccount: "b"}, {DefaultKubeConfigServiceAccount: "k"}} {
+		if _, err := NewResolver(nil, o); !errors.Is(err, ErrInconsistentConfiguration) {
+			t.Errorf("NewResolver(%+v) = %v, want ErrInconsistentConfiguration", o, err)
+		}
+	}
+}
+
+// A kubeconfig ConfigMap's audiences are those of the service account's token; the default is
+// Entra ID's exchange audience.
+func TestKubeConfigAudiences(t *testing.T) {
+	c, ns := cluster(t)
+	create(t, c, annotatedSA(ns, "source"))
+	r, err := NewResolver(c, &Options{ObjectLevelWorkloadIdentity: true, LookupEnv: noEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, aud := range [][]string{nil, {"api://fleet-east"}} {
+		id, err := r.Resolve(t.Context(), Request{Namespace: ns, ServiceAccountName: "source", KubeConfig: true, Audiences: aud})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := id.Assertion(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims := jwt.MapClaims{}
+		if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := claims.GetAudience()
+		want := aud
+		if want == nil {
+			want = []string{ExchangeAudience}
+		}
+		if !slices.Equal([]string(got), want) {
+			t.Errorf("audiences %v: the token's are %v", aud, got)
+		}
 	}
 }
 
