@@ -22,6 +22,8 @@ import (
 	"github.com/azimuth-gitops/azimuth/api/meta"
 	sourcev1 "github.com/azimuth-gitops/azimuth/api/source/v1"
 	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
+	"github.com/azimuth-gitops/azimuth/internal/doctor"
+	"github.com/azimuth-gitops/azimuth/internal/entra"
 )
 
 // The table of a run with the built-in directory: 43 rows, of which these are Ready and these
@@ -526,5 +528,34 @@ func checkFleet(ctx context.Context, t *testing.T, sys *System) {
 	var cm corev1.ConfigMap
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "team-denied" + FleetSuffix, Name: AppConfigMap}, &cm); err == nil {
 		t.Error("team-denied's application reached the AKS cluster though its identity holds no role there")
+	}
+
+	// The doctor walks the same chain: the ConfigMap, the identity, Entra ID, Azure Resource
+	// Manager, and the API server, which names the identity by its object ID.
+	base := sys.Env.Transport
+	o := doctor.Options{Kube: c, FeatureGate: true, Entra: entra.NewProvider(&entra.Options{Transport: &base}), Transport: base}
+	r, err := doctor.Diagnose(ctx, o, "kustomization", "team-apps", FleetKustomization)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	r.Print(&out)
+	oid := sys.names.identities["team-apps"].PrincipalID
+	for _, want := range []string{"✔ kubeconfig: ConfigMap aks", "✔ entra exchange", "6dae42f8-4368-4678-94ff-3960e28e3630/.default",
+		"✔ role: Azure Resource Manager lets it read the user kubeconfig of AKS cluster fleet", `✔ API server: `, `takes the token as user "` + oid + `"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the doctor's report of team-apps/aks lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !r.OK() {
+		t.Errorf("the doctor finds team-apps/aks broken:\n%s", out.String())
+	}
+	if r, err = doctor.Diagnose(ctx, o, "kustomization", "team-denied", FleetKustomization); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	r.Print(&out)
+	if want := `az role assignment create --assignee ` + sys.names.identities["team-denied"].ClientID + ` --role "Azure Kubernetes Service Cluster User Role"`; r.OK() || !strings.Contains(out.String(), want) {
+		t.Errorf("the doctor's report of team-denied/aks lacks %q:\n%s", want, out.String())
 	}
 }

@@ -37,6 +37,8 @@ func scopeFor(service string, c entra.Cloud) string {
 // object needs.
 func (o Options) service(ctx context.Context, r *Report, cred *entra.Credential, t target) {
 	switch {
+	case t.service == "aks":
+		o.aksLinks(ctx, r, cred, t)
 	case t.service == "blob":
 		r.add(o.blobLink(ctx, cred, t))
 	case t.service == "devops":

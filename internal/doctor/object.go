@@ -16,13 +16,16 @@ import (
 // target is what the object reaches, from its spec.
 type target struct {
 	scope   string
-	service string // acr, keyvault, blob, devops, eventhubs
+	service string // acr, keyvault, blob, devops, eventhubs, aks
 	url     string // the registry, the Bucket's endpoint, the repository, the key, or the event hub
 	bucket  string // the Bucket's container
 	// group is the Azure DevOps group the operation needs: Readers to clone, Contributors to push.
 	group devops.Group
 	// channel is an azureeventhub Provider's spec.channel: the Event Hubs namespace.
 	channel string
+	// address and ca are a kubeconfig ConfigMap's API server address and CA, when it gives them.
+	address string
+	ca      []byte
 }
 
 // asked is what the object asks of the chain: who, through which field, and what it reaches.
@@ -42,6 +45,10 @@ func (o Options) readObject(ctx context.Context, r *Report, obj *unstructured.Un
 	}
 	switch obj.GetKind() {
 	case "Kustomization":
+		// With no --key, a Kustomization that applies to an AKS cluster is checked on that path.
+		if cm := str("spec", "kubeConfig", "configMapRef", "name"); cm != "" && o.Key == "" {
+			return o.readKubeConfigMap(ctx, r, obj, cm, a)
+		}
 		a.spec.Decryption = true
 		a.saField = "spec.decryption.serviceAccountName"
 		a.spec.ServiceAccountName = str("spec", "decryption", "serviceAccountName")
