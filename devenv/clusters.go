@@ -30,14 +30,14 @@ func (e *Env) serveClusters(ctx context.Context) error {
 			return err
 		}
 		e.clusterRules = append(e.clusterRules, c.Host()+":443:"+apiServer)
-		sub, ok := subscription(dir.Spec(), c.Subscription)
-		if !ok || tenants[sub.Tenant] {
+		tenant, ok := dir.SubscriptionTenant(c.Subscription)
+		if !ok || tenants[tenant] {
 			continue
 		}
-		tenants[sub.Tenant] = true
+		tenants[tenant] = true
 		authenticators = append(authenticators, testenv.JWTAuthenticator{
-			IssuerURL:     "https://sts.windows.net/" + sub.Tenant + "/",
-			DiscoveryURL:  "https://login.microsoftonline.com/" + sub.Tenant + "/.well-known/openid-configuration",
+			IssuerURL:     "https://sts.windows.net/" + tenant + "/",
+			DiscoveryURL:  "https://login.microsoftonline.com/" + tenant + "/.well-known/openid-configuration",
 			Audiences:     []string{aks.ServerApplication},
 			CAPEM:         e.Azure.CAPEM(),
 			UsernameClaim: "oid",
@@ -63,15 +63,6 @@ func (e *Env) serveClusters(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-func subscription(spec directory.Spec, id string) (directory.Subscription, bool) {
-	for _, s := range spec.Subscriptions {
-		if strings.EqualFold(s.ID, id) {
-			return s, true
-		}
-	}
-	return directory.Subscription{}, false
 }
 
 // anyPrincipal is a managed identity of tenant, to prove the API server takes its tokens.

@@ -73,7 +73,8 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 	}()
 	// The control plane also serves as the directory's AKS clusters: its certificate names their
 	// hosts, and it reads Entra ID's keys through the local Azure's proxy, whose port is chosen
-	// now since the local Azure starts after it.
+	// now since the local Azure starts after it. The local Azure is still given o.Directory, so
+	// that it writes the default directory's certificate application when that is the one.
 	dir := o.Directory
 	if dir == nil {
 		dir = directory.Default()
@@ -113,7 +114,7 @@ func Start(ctx context.Context, opts *Options) (env *Env, err error) {
 	done = step("the local Azure")
 	// Blob Storage (Azurite) too: kept in the state directory when there is one to keep.
 	blob := &azurelocal.BlobOptions{Persist: o.StateDir != ""}
-	env.Azure, err = azurelocal.Start(ctx, &azurelocal.Options{StateDir: azureDir, Directory: dir, ProxyListen: proxyAddr, IssuerCAs: [][]byte{env.Kube.CAPEM}, Blob: blob})
+	env.Azure, err = azurelocal.Start(ctx, &azurelocal.Options{StateDir: azureDir, Directory: o.Directory, ProxyListen: proxyAddr, IssuerCAs: [][]byte{env.Kube.CAPEM}, Blob: blob})
 	if err == nil {
 		err = env.serveClusters(ctx)
 	}

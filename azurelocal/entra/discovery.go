@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/azimuth-gitops/azimuth/azurelocal/directory"
 	"github.com/azimuth-gitops/azimuth/azurelocal/internal/jose"
 )
 
@@ -56,25 +57,34 @@ func (s *Server) handleInstanceDiscovery(w http.ResponseWriter, r *http.Request)
 	})
 }
 
+// commonTenantID stands for the tenant in the documents of a multi-tenant alias (common,
+// organizations), as Entra writes it.
+const commonTenantID = "{tenantid}"
+
+// discoveryTenant resolves the {tenant} of a discovery request on its host: a multi-tenant alias
+// is a tenant with ID commonTenantID, whose endpoints keep the alias; a tenant named by domain
+// name has its ID in the endpoints. It answers the request itself when the tenant is unknown.
+func (s *Server) discoveryTenant(w http.ResponseWriter, r *http.Request) (host string, t directory.Tenant, endpoints string, ok bool) {
+	host, segment := requestHost(r), r.PathValue("tenant")
+	if isCommonTenant(segment) {
+		return host, directory.Tenant{ID: commonTenantID}, "https://" + host + "/" + segment, true
+	}
+	t, aerr := s.tenantFor(host, segment)
+	if aerr != nil {
+		writeError(w, host, s.now(), correlationID(r), aerr)
+		return "", directory.Tenant{}, "", false
+	}
+	return host, t, "https://" + host + "/" + t.ID, true
+}
+
 // handleOpenIDConfiguration serves /{tenant}/v2.0/.well-known/openid-configuration. A tenant given
 // by domain name gets its ID in every endpoint, as Entra answers.
 func (s *Server) handleOpenIDConfiguration(w http.ResponseWriter, r *http.Request) {
-	host, segment := requestHost(r), r.PathValue("tenant")
-	tenantID := "{tenantid}"
-	if !isCommonTenant(segment) {
-		t, aerr := s.tenantFor(host, segment)
-		if aerr != nil {
-			writeError(w, host, s.now(), correlationID(r), aerr)
-			return
-		}
-		tenantID = t.ID
+	host, t, endpoints, ok := s.discoveryTenant(w, r)
+	if !ok {
+		return
 	}
-	base := "https://" + host + "/" + tenantID
-	pathTenant := segment
-	if tenantID != "{tenantid}" {
-		pathTenant = tenantID
-	}
-	endpoints := "https://" + host + "/" + pathTenant
+	base := "https://" + host + "/" + t.ID
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        endpoints + "/oauth2/v2.0/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},
@@ -103,21 +113,14 @@ func (s *Server) handleOpenIDConfiguration(w http.ResponseWriter, r *http.Reques
 // domain name gets its ID, as for v2. jwks_uri names the tenant's own keys, which sign its tokens
 // (Entra names common/discovery/keys, every tenant's).
 func (s *Server) handleV1OpenIDConfiguration(w http.ResponseWriter, r *http.Request) {
-	host, segment := requestHost(r), r.PathValue("tenant")
-	tenantID, issuer := "{tenantid}", "https://sts.windows.net/{tenantid}/"
-	if !isCommonTenant(segment) {
-		t, aerr := s.tenantFor(host, segment)
-		if aerr != nil {
-			writeError(w, host, s.now(), correlationID(r), aerr)
-			return
-		}
-		tenantID, issuer = t.ID, v1Issuer(t.Cloud, t.ID)
+	host, t, endpoints, ok := s.discoveryTenant(w, r)
+	if !ok {
+		return
 	}
-	pathTenant := segment
-	if tenantID != "{tenantid}" {
-		pathTenant = tenantID
+	issuer := "https://sts.windows.net/{tenantid}/"
+	if t.ID != commonTenantID {
+		issuer = v1Issuer(t.Cloud, t.ID)
 	}
-	endpoints := "https://" + host + "/" + pathTenant
 	writeJSON(w, http.StatusOK, map[string]any{
 		"token_endpoint":                        endpoints + "/oauth2/token",
 		"token_endpoint_auth_methods_supported": []string{"client_secret_post", "private_key_jwt", "client_secret_basic"},

@@ -104,7 +104,7 @@ func (r *Resolver) Target(ctx context.Context, namespace, name string) (Target, 
 	if conn.Proxy != nil {
 		cfg.Proxy = http.ProxyURL(conn.Proxy)
 	}
-	t := Target{Key: key + "\x00" + ep.Address + "\x00" + string(ep.CAData), Config: cfg, Cluster: where, Identity: cred.String()}
+	t := Target{Key: targetKey(key, nil, ep.Address, string(ep.CAData)), Config: cfg, Cluster: where, Identity: cred.String()}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.targets) >= maxTargets {
@@ -145,8 +145,9 @@ func (r *Resolver) evictOldest() {
 	delete(r.targets, oldest)
 }
 
-// targetKey digests what a target is made of before Azure is asked.
-func targetKey(namespace string, data map[string]string, identity ...string) string {
+// targetKey digests what a target is made of: the namespace, the ConfigMap's data, then more
+// (who asks; what Azure said of the cluster).
+func targetKey(namespace string, data map[string]string, more ...string) string {
 	h := sha256.New()
 	write := func(s string) {
 		fmt.Fprintf(h, "%d:%s", len(s), s)
@@ -156,7 +157,7 @@ func targetKey(namespace string, data map[string]string, identity ...string) str
 		write(k)
 		write(data[k])
 	}
-	for _, s := range identity {
+	for _, s := range more {
 		write(s)
 	}
 	return hex.EncodeToString(h.Sum(nil))
